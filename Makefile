@@ -1,0 +1,33 @@
+# Two commands on a fresh machine: `make run` and `make test`. Everything they need is
+# installed here, into .venv, from pyproject.toml.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install run test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# The main job on the embedded defaults: 1,000 profiles of the world mix into output/demo.
+run: install
+	$(BIN)/profilegen generate --out output/demo
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check pipeline flows tests benchmarks
+	$(BIN)/ruff format --check pipeline flows tests benchmarks
+
+bench: install
+	$(BIN)/python benchmarks/identity.py
+
+clean:
+	rm -rf $(VENV) output/demo

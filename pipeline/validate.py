@@ -1,0 +1,109 @@
+"""Checks a finished dataset against its promises: integrity, uniqueness, coherence.
+
+Used by `profilegen inspect` and by the tests, so what a user can check is what CI checks.
+Each check recomputes its property from the data itself, not from generator internals.
+"""
+
+import datetime as dt
+import json
+import zoneinfo
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import phonenumbers
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pipeline.dataset import read_manifest, sha256_file
+from pipeline.identity import EMAIL_DOMAINS
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+def load_table(out: Path) -> pa.Table:
+    manifest = read_manifest(out)
+    return pa.concat_tables(pq.read_table(out / s["file"]) for s in manifest["shards"])
+
+
+def _share(mask: np.ndarray) -> str:
+    return f"{int(mask.sum())} of {len(mask)}"
+
+
+def validate_dataset(out: Path, phone_sample: int = 2000) -> list[Check]:
+    out = Path(out)
+    manifest = read_manifest(out)
+    checks: list[Check] = []
+
+    bad = [s["file"] for s in manifest["shards"] if sha256_file(out / s["file"]) != s["sha256"]]
+    checks.append(Check("shard checksums", not bad, f"{len(bad)} mismatched" if bad else
+                        f"{len(manifest['shards'])} shards verified"))  # fmt: skip
+    t = load_table(out)
+    checks.append(Check("row count", t.num_rows == manifest["rows"],
+                        f"{t.num_rows} rows, manifest says {manifest['rows']}"))  # fmt: skip
+    prov = json.loads(t.schema.metadata[b"profilegen"])
+    ref = dt.date.fromisoformat(prov["reference_date"])
+
+    for col in ("user_id", "username", "email"):
+        n_unique = pc.count_distinct(t[col]).as_py()
+        checks.append(Check(f"{col} unique", n_unique == t.num_rows, f"{n_unique} distinct"))
+
+    domains = pc.list_element(pc.split_pattern(t["email"], "@", max_splits=1), 1)
+    off = ~np.isin(domains.to_numpy(zero_copy_only=False), EMAIL_DOMAINS)
+    checks.append(Check("emails on reserved domains", not off.any(), f"{_share(off)} elsewhere"))
+
+    birth = t["birthdate"].to_numpy().astype("M8[D]")
+    years = birth.astype("M8[Y]").astype(int) + 1970
+    months = birth.astype("M8[M]").astype(int) % 12 + 1
+    days = (birth - birth.astype("M8[M]")).astype(int) + 1
+    had_birthday = (months < ref.month) | ((months == ref.month) & (days <= ref.day))
+    age = ref.year - years - (~had_birthday)
+    wrong = age != t["age"].to_numpy()
+    checks.append(Check("age matches birthdate", not wrong.any(), f"{_share(wrong)} wrong"))
+
+    created = t["created_at"].to_numpy().astype("M8[s]")
+    b13 = (birth.astype("M8[M]") + 156).astype("M8[D]") + (days - 1).astype("m8[D]")
+    early = created < b13.astype("M8[s]")
+    late = created >= np.datetime64(ref, "s")
+    checks.append(Check("account after 13th birthday", not early.any(), f"{_share(early)} early"))
+    checks.append(Check("account before reference date", not late.any(), f"{_share(late)} late"))
+
+    rng = np.random.default_rng(0)
+    pick = rng.choice(t.num_rows, min(phone_sample, t.num_rows), replace=False)
+    phones = t["phone"].take(pick).to_pylist()
+    ccs = t["country_code"].take(pick).to_pylist()
+    invalid = sum(
+        not (p.startswith("+") and phonenumbers.is_valid_number(phonenumbers.parse(p)))
+        or phonenumbers.region_code_for_number(phonenumbers.parse(p)) != cc
+        for p, cc in zip(phones, ccs, strict=True)
+    )
+    checks.append(Check("phones valid for their country", invalid == 0,
+                        f"{invalid} of {len(phones)} sampled invalid"))  # fmt: skip
+
+    bad_tz = [z for z in pc.unique(t["timezone"]).to_pylist() if not _valid_tz(z)]
+    checks.append(Check("timezones are IANA names", not bad_tz, f"{len(bad_tz)} unknown"))
+
+    lat, lon = t["latitude"].to_numpy(), t["longitude"].to_numpy()
+    off_map = (np.abs(lat) > 90) | (np.abs(lon) > 180)
+    checks.append(Check("coordinates in range", not off_map.any(), f"{_share(off_map)} out"))
+
+    young = t["age"].to_numpy() < 18
+    occ = t["occupation"].to_numpy(zero_copy_only=False)
+    kids_working = young & ~np.char.endswith(occ.astype(str), "student")
+    checks.append(Check("under-18s are students", not kids_working.any(),
+                        f"{_share(kids_working)} with a job"))  # fmt: skip
+    return checks
+
+
+def _valid_tz(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+        return True
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False

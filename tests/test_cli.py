@@ -1,0 +1,94 @@
+"""The `profilegen` command as a user runs it."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+
+
+def profilegen(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    # A real process: what the user sees on stderr, the exit code, no traceback.
+    return subprocess.run(
+        [sys.executable, "-m", "flows.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1]), "COLUMNS": "200"},
+        timeout=120,
+    )
+
+
+BAD = [
+    (["--locales", "en_US:0.5,xx_XX:0.5"], "unknown locale 'xx_XX'"),
+    (["--locales", "en_US:0.6,ja_JP:0.6"], "weights sum to 1.2, not 1"),
+    (["--rows", "0"], "rows"),
+    (["--rows", "-3"], "rows"),
+    (["--seed", "1.5"], "seed: must be an integer, got '1.5'"),
+    (["--seed", "abc"], "seed: must be an integer, got 'abc'"),
+    (["--avatars", "stylegan"], "avatars"),
+    (["--out", "/proc/profilegen-test/out"], "not writable"),
+]
+
+
+@pytest.mark.parametrize("args, message", BAD)
+def test_bad_input_is_one_line_exit_2_nothing_written(tmp_path, args, message):
+    out_args = [] if "--out" in args else ["--out", str(tmp_path / "out")]
+    r = profilegen("generate", *args, *out_args, cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], r.stderr
+    assert "Traceback" not in r.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [("rows: [1\n", "is malformed"), ("rowz: 5\n", "unknown key 'rowz'")],
+)
+def test_bad_config_file(tmp_path, text, message):
+    cfg = tmp_path / "conf" / "c.yaml"
+    cfg.parent.mkdir()
+    cfg.write_text(text)
+    r = profilegen("generate", "--config", str(cfg), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert r.returncode == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_generate_inspect_and_refuse_another_config(prefect_server, tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "ds"
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('rows = 300\nshard_rows = 100\nlocales = "en_GB:0.5,ko_KR:0.5"\n')
+    r = runner.invoke(app, ["generate", "--config", str(cfg), "--seed", "5", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "wrote 300 profiles in 3 shard(s)" in r.output
+
+    r = runner.invoke(app, ["inspect", str(out), "--rows", "3"])
+    assert r.exit_code == 0, r.output
+    assert "ko_KR" in r.output and "username unique" in r.output and "FAIL" not in r.output
+
+    before = sorted(p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file())
+    r = runner.invoke(app, ["generate", "--config", str(cfg), "--seed", "6", "--out", str(out)])
+    assert r.exit_code == 2 and "holds a run with another config" in r.output
+    assert sorted(p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()) == before
+
+    r = runner.invoke(app, ["generate", "--config", str(cfg), "--seed", "6", "--out", str(out),
+                            "--overwrite"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+
+
+def test_help_lists_the_options():
+    r = CliRunner().invoke(app, ["generate", "--help"], env={"COLUMNS": "200"})
+    for opt in ("--rows", "--seed", "--locales", "--out", "--config", "--avatars", "--bios",
+                "--shard-rows", "--resume", "--overwrite"):  # fmt: skip
+        assert opt in r.output
+
+
+def test_inspect_of_a_non_dataset(tmp_path):
+    r = profilegen("inspect", str(tmp_path), cwd=tmp_path)
+    assert r.returncode == 2 and "no finished profilegen dataset" in r.stderr
