@@ -34,6 +34,7 @@ OLD_SHARE, OLD_DECAY = 0.04, 0.93
 PLATFORM_START = dt.date(2006, 7, 15)
 EMAIL_DOMAINS = ("example.com", "example.net", "example.org")  # RFC 2606: never a real inbox
 WEBSITE_SHARE = 0.12
+HOME_SHARE = 0.85  # share of a regional locale's rows placed in its home regions
 
 
 def shard_rng(seed: int, shard: int) -> np.random.Generator:
@@ -105,13 +106,30 @@ def _dataset_constants(seed: int, rows: int) -> tuple[int, int, int, int]:
 
 
 def _take_segmented(u: np.ndarray, groups: np.ndarray, segments: list) -> np.ndarray:
-    """Weighted draw per row from the segment its group points at (u: uniforms)."""
+    """Weighted draw per row from the segment its group points at (u: uniforms).
+
+    A segment is (base, cum): `base` is the offset of a contiguous block, or an array of
+    the indices the segment is made of.
+    """
     idx = np.empty(len(u), dtype=np.int64)
-    for g, (offset, cum) in enumerate(segments):
+    for g, (base, cum) in enumerate(segments):
         m = groups == g
         if m.any():
-            idx[m] = offset + np.minimum(np.searchsorted(cum, u[m], side="right"), len(cum) - 1)
+            pos = np.minimum(np.searchsorted(cum, u[m], side="right"), len(cum) - 1)
+            idx[m] = base[pos] if isinstance(base, np.ndarray) else base + pos
     return idx
+
+
+@lru_cache(maxsize=64)
+def _home_cities(code: str) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (into the country's cities) of the locale's home regions, and their weights."""
+    loc = get_locale(code)
+    cities = load_cities(loc.country)
+    pop = cities.population.astype(np.float64)
+    home = np.flatnonzero(np.isin(cities.region.to_numpy(zero_copy_only=False), loc.home_regions))
+    home = home[pop[home] > 0]
+    cum = np.cumsum(pop[home])
+    return home, cum / cum[-1]
 
 
 def _join(*parts, sep: str = "") -> pa.Array:
@@ -155,15 +173,23 @@ def make_identities(cfg: GenerateConfig, shard: int) -> pa.Table:
     family_first = np.array([loc.family_first for loc in locales])[loc_i]
     display = pc.if_else(pa.array(family_first), _join(last, first), _join(first, last, sep=" "))
 
-    # Place: a real city of the locale's country, weighted by population.
+    # Place: a real city of the locale's country, weighted by population; most speakers of
+    # a regional locale (fr_CA, hi_IN) live in its home regions.
     countries = sorted({loc.country for loc in locales})
-    country_of_locale = np.array([countries.index(loc.country) for loc in locales])
-    c_i = country_of_locale[loc_i]
+    c_i = np.array([countries.index(loc.country) for loc in locales])[loc_i]
     tables = [load_cities(c) for c in countries]
     offsets = np.cumsum([0] + [len(t.cum_weights) for t in tables])
-    city_i = _take_segmented(
-        rng.random(n), c_i, [(offsets[j], t.cum_weights) for j, t in enumerate(tables)]
-    )
+    at_home = rng.random(n) < HOME_SHARE
+    segments = []
+    for loc in locales:
+        j = countries.index(loc.country)
+        anywhere = (int(offsets[j]), tables[j].cum_weights)
+        if loc.home_regions:
+            home, cum_home = _home_cities(loc.code)
+            segments += [anywhere, (home + offsets[j], cum_home)]
+        else:
+            segments += [anywhere, anywhere]
+    city_i = _take_segmented(rng.random(n), loc_i * 2 + at_home, segments)
     cat = lambda field: pa.concat_arrays([getattr(t, field) for t in tables])  # noqa: E731
     city, region, tz = (
         cat("name").take(city_i),

@@ -22,7 +22,15 @@ class Locale:
     country: str  # ISO 3166-1 alpha-2, the gazetteer and phone plan to use
     language: str  # ISO 639-1
     family_first: bool = False  # display name written family name first, no space (CJK)
+    # Where most speakers of this locale live inside the country (admin-1 names as the
+    # gazetteer spells them); empty means anywhere in the country, by population.
+    home_regions: tuple[str, ...] = ()
 
+
+HINDI_BELT = (
+    "Uttar Pradesh", "Bihar", "Madhya Pradesh", "Rajasthan", "Delhi", "Haryana",
+    "Jharkhand", "Chhattisgarh", "Uttarakhand", "Himachal Pradesh", "Chandigarh",
+)  # fmt: skip
 
 LOCALES: dict[str, Locale] = {
     loc.code: loc
@@ -30,10 +38,10 @@ LOCALES: dict[str, Locale] = {
         Locale("en_US", "US", "en"),
         Locale("en_GB", "GB", "en"),
         Locale("en_IN", "IN", "en"),
-        Locale("hi_IN", "IN", "hi"),
+        Locale("hi_IN", "IN", "hi", home_regions=HINDI_BELT),
         Locale("de_DE", "DE", "de"),
         Locale("fr_FR", "FR", "fr"),
-        Locale("fr_CA", "CA", "fr"),
+        Locale("fr_CA", "CA", "fr", home_regions=("Quebec", "New Brunswick")),
         Locale("es_ES", "ES", "es"),
         Locale("es_MX", "MX", "es"),
         Locale("es_CO", "CO", "es"),

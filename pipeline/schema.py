@@ -30,7 +30,8 @@ IDENTITY_FIELDS: list[pa.Field] = [
     pa.field("occupation", pa.string(), nullable=False),
     pa.field("interests", pa.list_(pa.string()), nullable=False),
     pa.field("website", pa.string(), nullable=True),
-    pa.field("created_at", pa.timestamp("s", tz="UTC"), nullable=False),
+    # Parquet has no seconds unit: ms is what readers get back, so declare ms (whole seconds).
+    pa.field("created_at", pa.timestamp("ms", tz="UTC"), nullable=False),
     pa.field("followers_count", pa.int64(), nullable=False),
     pa.field("following_count", pa.int64(), nullable=False),
     pa.field("posts_count", pa.int64(), nullable=False),

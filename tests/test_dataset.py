@@ -88,6 +88,9 @@ def test_readers_agree(small_cfg, tmp_path):
     assert (n, langs) == (600, 3)  # en_US, ja_JP, ar_SA
     ds = load_dataset("parquet", data_files=files, split="train")
     assert ds.num_rows == 600 and ds.features["interests"].feature.dtype == "string"
+    # The features we declare are the ones the loader derives from the stored Arrow types.
+    declared = json.loads(pq.read_schema(files[0]).metadata[b"huggingface"])["info"]["features"]
+    assert ds.features.to_dict() == declared
     assert ds[0]["username"] == df["username"][0]
 
 

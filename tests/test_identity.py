@@ -210,3 +210,14 @@ def test_dates_hold_for_any_seed_reference_date_and_age_range(seed, ref, lo, wid
     created = [c.date() for c in t["created_at"].to_pylist()]
     assert all(c < ref for c in created)
     assert all(c >= thirteenth(b) for b, c in zip(birth, created, strict=True))
+
+
+def test_regional_locales_live_mostly_in_their_home_regions(small_cfg):
+    for code, loc in LOCALES.items():
+        known = set(load_cities(loc.country).region.to_pylist())
+        assert set(loc.home_regions) <= known, (code, set(loc.home_regions) - known)
+    t = make_identities(small_cfg(locales="fr_CA:0.5,en_US:0.5", rows=1000, shard_rows=1000), 0)
+    rows = t.select(["locale", "region"]).to_pylist()
+    fr = [r["region"] for r in rows if r["locale"] == "fr_CA"]
+    share = sum(r in LOCALES["fr_CA"].home_regions for r in fr) / len(fr)
+    assert 0.8 < share < 1.0  # mostly Quebec and New Brunswick, some elsewhere in Canada
