@@ -43,7 +43,16 @@ def generate(
     config: Annotated[
         Path | None, typer.Option("--config", help="YAML or TOML file; flags override it.")
     ] = None,
-    avatars: Annotated[str | None, typer.Option(help="Avatar source: none.")] = None,
+    avatars: Annotated[
+        str | None, typer.Option(help="Avatar source: gan (the GAN checkpoint) or none.")
+    ] = None,
+    avatar_checkpoint: Annotated[
+        str | None,
+        typer.Option(help="GAN checkpoint dir [default: models/avatar-gan-64, shipped]."),
+    ] = None,
+    avatar_size: Annotated[
+        str | None, typer.Option(help="Resize avatars to this many pixels [default: native].")
+    ] = None,
     bios: Annotated[str | None, typer.Option(help="Bio source: none.")] = None,
     shard_rows: Annotated[
         str | None, typer.Option(help="Rows per Parquet shard [default: 50000].")
@@ -72,6 +81,8 @@ def generate(
             locales=locales,
             out=out,
             avatars=avatars,
+            avatar_checkpoint=avatar_checkpoint,
+            avatar_size=avatar_size,
             bios=bios,
             shard_rows=shard_rows,
             workers=workers,
@@ -80,6 +91,7 @@ def generate(
         from pipeline.dataset import check_output
 
         check_output(cfg, Path(cfg.out), mode)
+        cfg.dataset_fields()  # loads the avatar checkpoint now, so a bad one fails here
     except ProfilegenError as e:
         fail(str(e))
 
@@ -99,7 +111,7 @@ def generate(
     with bar:
         job = bar.add_task("generate", total=cfg.rows, rate="")
 
-        def on_rows(n: int) -> None:
+        def on_rows(n: int, fields: dict) -> None:
             bar.advance(job, n)
             speed = bar.tasks[job].speed
             bar.update(job, rate=f"{speed:,.0f} rows/s" if speed else "")
@@ -116,6 +128,109 @@ def generate(
         f"({summary['written']} made, {summary['skipped']} already there; "
         f"config {summary['config_hash']})"
     )
+
+
+@app.command("train-avatars")
+def train_avatars(
+    data: Annotated[
+        str, typer.Option(help="builtin (python-avatars corpus) or a photo folder.")
+    ] = "builtin",
+    resolution: Annotated[int, typer.Option(help="64 or 128.")] = 64,
+    steps: Annotated[int, typer.Option(help="Training steps (batches).")] = 20_000,
+    batch: Annotated[int, typer.Option(help="Batch size.")] = 64,
+    out: Annotated[
+        str, typer.Option(help="Checkpoint dir, e.g. models/NAME.")
+    ] = "models/avatar-gan-new",
+    arch: Annotated[str, typer.Option(help="cgan (ours) or seed-mlp (the baseline).")] = "cgan",
+    seed: Annotated[int, typer.Option(help="Seed for init, data order, noise.")] = 0,
+    corpus_size: Annotated[int, typer.Option(help="Builtin avatars to render.")] = 20_000,
+    checkpoint_every: Annotated[int, typer.Option(help="Steps between checkpoints.")] = 1000,
+    baseline: Annotated[
+        str | None, typer.Option(help="A trained baseline checkpoint to compare in the card.")
+    ] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out.")] = False,
+) -> None:
+    """Train the avatar GAN (checkpoints, sample grids, metrics, model card)."""
+    from dataclasses import asdict
+
+    try:
+        from pipeline.avatar_eval import check_training_data
+        from pipeline.avatar_train import TrainConfig, check_resume
+
+        tc = TrainConfig(
+            data=data, resolution=resolution, arch=arch, steps=steps, batch=batch,
+            corpus_size=corpus_size, seed=seed, checkpoint_every=checkpoint_every,
+        )  # fmt: skip
+        check_resume(tc, Path(out), resume)
+        check_training_data(data, resolution)
+        if baseline:
+            from pipeline.avatar_gan import AvatarGAN
+
+            AvatarGAN.from_pretrained(baseline)
+    except ProfilegenError as e:
+        fail(str(e))
+
+    from flows import progress
+    from flows.train import train_avatar_gan
+
+    bar = Progress(
+        TextColumn("[bold]training"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
+        console=err, disable=not err.is_terminal,
+    )  # fmt: skip
+    command = "profilegen " + " ".join(sys.argv[1:])
+    with bar:
+        job = bar.add_task("train", total=steps, rate="")
+        if resume:
+            import torch
+
+            bar.update(job, completed=torch.load(Path(out) / "training/state.pt",
+                                                 weights_only=False)["step"])  # fmt: skip
+
+        def on_step(n: int, fields: dict) -> None:
+            bar.update(job, advance=n, rate=f"{fields.get('img_per_s', 0):,.0f} img/s")
+
+        progress.set_listener(on_step)
+        try:
+            result = train_avatar_gan(asdict(tc), out, resume, command, baseline)
+        except ProfilegenError as e:
+            fail(str(e))
+        finally:
+            progress.set_listener(None)
+    m = result["metrics"]
+    typer.echo(f"trained {out}: KID {m['kid']:.4f}, attribute accuracy {m['attr_acc_mean']:.3f}, "
+               f"near-copies {m['near_copy_fraction']:.4f}; card in {out}/README.md")  # fmt: skip
+
+
+@app.command("eval-avatars")
+def eval_avatars(
+    checkpoint: Annotated[str, typer.Argument(help="Checkpoint dir to evaluate.")],
+    baseline: Annotated[str | None, typer.Option(help="A second checkpoint to compare.")] = None,
+    n: Annotated[int, typer.Option(help="Generated images per checkpoint.")] = 2000,
+    inception_weights: Annotated[
+        str | None, typer.Option(help="Local Inception weights for FID/KID features.")
+    ] = None,
+) -> None:
+    """KID, FID, precision/recall, density/coverage, attribute accuracy, memorization."""
+    try:
+        from pipeline.avatar_eval import evaluate_checkpoint, format_metrics
+
+        metrics = evaluate_checkpoint(checkpoint, baseline=baseline, n=n,
+                                      inception_weights=inception_weights)  # fmt: skip
+    except ProfilegenError as e:
+        fail(str(e))
+    typer.echo(format_metrics(metrics))
+
+
+@app.command("train-attribute-net")
+def train_attribute_net(
+    out: Annotated[str, typer.Option(help="Where to save it.")] = "models/attribute-net-64",
+) -> None:
+    """Train the attribute classifier that eval-avatars uses as its feature space."""
+    from pipeline.avatar_eval import train_feature_net
+
+    net = train_feature_net(out)
+    typer.echo(f"saved {out}: held-out accuracy {net.meta.get('heldout_accuracy')}")
 
 
 @app.command()

@@ -45,6 +45,10 @@ HOW_MADE = {
     "following_count": "log-normal, capped at 7,500",
     "posts_count": "account age x log-normal posting rate",
     "verified": "rare; more likely with many followers",
+    "avatar": "PNG from the conditional avatar GAN (checkpoint sha256 in the provenance), "
+    "conditioned on the row's gender and age band; PNG text chunks mark it synthetic",
+    "avatar_attributes": "the conditions the avatar was generated for (gender, age band, "
+    "skin tone drawn from a locale prior)",
 }
 
 

@@ -20,7 +20,7 @@ from pipeline.errors import ProfilegenError
 from pipeline.locales import DEFAULT_MIX, get_locale
 
 # Fields that say where and how to run, not what to make.
-RUN_FIELDS = ("out", "workers")
+RUN_FIELDS = ("out", "workers", "avatar_checkpoint")
 
 
 class GenerateConfig(BaseModel):
@@ -35,12 +35,17 @@ class GenerateConfig(BaseModel):
     age_min: int = Field(13, ge=13, le=100)
     age_max: int = Field(80, ge=13, le=100)
     female_share: float = Field(0.5, ge=0.0, le=1.0)
-    avatars: Literal["none"] = "none"
+    # gan: the shipped checkpoint (models/avatar-gan-64) unless avatar_checkpoint says otherwise.
+    avatars: Literal["none", "gan"] = "gan"
+    avatar_checkpoint: str | None = Field(None, description="GAN checkpoint dir (default: shipped)")
+    avatar_size: int | None = Field(None, ge=16, le=1024, description="resize avatars to this")
     bios: Literal["none"] = "none"
     out: str = "output/demo"
     workers: int = Field(2, gt=0, le=64, description="shards made at once (threads)")
 
-    @field_validator("seed", "rows", "shard_rows", "age_min", "age_max", "workers", mode="before")
+    @field_validator(
+        "seed", "rows", "shard_rows", "age_min", "age_max", "workers", "avatar_size", mode="before"
+    )
     @classmethod
     def _integer(cls, v: Any) -> Any:
         # pydantic's lax mode would take 1.0 or True for an int; a seed of 1.5 is a mistake.
@@ -81,12 +86,22 @@ class GenerateConfig(BaseModel):
         """The fields that determine the output bytes, JSON-ready, locales in sorted order."""
         d = self.model_dump(mode="json", exclude=set(RUN_FIELDS))
         d["locales"] = dict(sorted(d["locales"].items()))
+        if self.avatars == "gan":
+            # The checkpoint's bytes, not its path, decide the avatars.
+            d["avatar_model_sha256"] = avatar_model_sha256(self.avatar_checkpoint)
         return d
 
     @property
     def config_hash(self) -> str:
         blob = json.dumps(self.dataset_fields(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def avatar_model_sha256(checkpoint: str | None) -> str:
+    # Imported here: torch costs seconds to import and most commands never need it.
+    from pipeline.avatars import load_avatar_model, resolve_checkpoint
+
+    return load_avatar_model(resolve_checkpoint(checkpoint))[1]
 
 
 def parse_locales(spec: str) -> dict[str, float]:

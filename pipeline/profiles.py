@@ -15,7 +15,16 @@ from pipeline.identity import make_identities
 
 
 def build_shard(cfg: GenerateConfig, shard: int) -> pa.Table:
-    return make_identities(cfg, shard)
+    table = make_identities(cfg, shard)
+    if cfg.avatars == "gan":
+        from pipeline.avatars import AVATAR_FIELDS, make_avatars, resolve_checkpoint
+
+        start = shard * cfg.shard_rows
+        ckpt = resolve_checkpoint(cfg.avatar_checkpoint)
+        avatar, attrs = make_avatars(table, cfg.seed, start, ckpt, cfg.avatar_size)
+        table = table.append_column(AVATAR_FIELDS[0], avatar)
+        table = table.append_column(AVATAR_FIELDS[1], attrs)
+    return table
 
 
 def make_shard(cfg: GenerateConfig, out: Path, shard: int) -> dict[str, Any]:

@@ -19,7 +19,10 @@ def small_cfg():
     from pipeline.config import build_config
 
     def make(**kw):
-        base = dict(rows=600, shard_rows=200, seed=7, locales="en_US:0.4,ja_JP:0.3,ar_SA:0.3")
+        base = dict(
+            rows=600, shard_rows=200, seed=7, locales="en_US:0.4,ja_JP:0.3,ar_SA:0.3",
+            avatars="none",
+        )  # fmt: skip
         base.update(kw)
         return build_config(None, **base)
 
@@ -32,3 +35,22 @@ def _cache_dir(tmp_path_factory, monkeypatch):
     # but share the cache across the session so it is built once.
     cache = tmp_path_factory.getbasetemp() / "cache"
     monkeypatch.setenv("PROFILEGEN_CACHE_DIR", os.environ.get("PROFILEGEN_CACHE_DIR", str(cache)))
+
+
+def _write_dataset(cfg, out, mode="auto"):
+    """What the generate flow does, without Prefect: prepare, every missing shard, finalize."""
+    import pyarrow.parquet as pq
+
+    from pipeline.card import render_card
+    from pipeline.dataset import finalize, prepare_output, provenance, shard_file
+    from pipeline.profiles import make_shard
+
+    for i in prepare_output(cfg, out, mode):
+        make_shard(cfg, out, i)
+    schema = pq.read_schema(out / shard_file(0, cfg.n_shards)).remove_metadata()
+    return finalize(cfg, out, render_card(cfg, schema, provenance(cfg)))
+
+
+@pytest.fixture
+def write_dataset():
+    return _write_dataset

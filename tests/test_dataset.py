@@ -23,23 +23,15 @@ from pipeline.dataset import (
     shard_file,
 )
 from pipeline.errors import ProfilegenError
-from pipeline.profiles import make_shard
 from pipeline.schema import IDENTITY_SCHEMA
 from pipeline.validate import validate_dataset
-
-
-def write_dataset(cfg, out: Path, mode="auto") -> dict:
-    """What the flow does, without Prefect: prepare, every missing shard, finalize."""
-    for i in prepare_output(cfg, out, mode):
-        make_shard(cfg, out, i)
-    return finalize(cfg, out, render_card(cfg, IDENTITY_SCHEMA, provenance(cfg)))
 
 
 def file_bytes(out: Path) -> dict[str, bytes]:
     return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 
 
-def test_layout_manifest_card_and_metadata(small_cfg, tmp_path):
+def test_layout_manifest_card_and_metadata(small_cfg, tmp_path, write_dataset):
     cfg = small_cfg()
     manifest = write_dataset(cfg, tmp_path / "ds")
     out = tmp_path / "ds"
@@ -66,13 +58,13 @@ def test_layout_manifest_card_and_metadata(small_cfg, tmp_path):
     assert all(c.ok for c in validate_dataset(out)), validate_dataset(out)
 
 
-def test_same_seed_byte_identical_files(small_cfg, tmp_path):
+def test_same_seed_byte_identical_files(small_cfg, tmp_path, write_dataset):
     write_dataset(small_cfg(), tmp_path / "a")
     write_dataset(small_cfg(), tmp_path / "b")
     assert file_bytes(tmp_path / "a") == file_bytes(tmp_path / "b")
 
 
-def test_readers_agree(small_cfg, tmp_path):
+def test_readers_agree(small_cfg, tmp_path, write_dataset):
     import duckdb
     import pandas as pd
     from datasets import load_dataset
@@ -94,7 +86,7 @@ def test_readers_agree(small_cfg, tmp_path):
     assert ds[0]["username"] == df["username"][0]
 
 
-def test_a_finished_dataset_is_verified_not_rewritten(small_cfg, tmp_path):
+def test_a_finished_dataset_is_verified_not_rewritten(small_cfg, tmp_path, write_dataset):
     cfg, out = small_cfg(), tmp_path / "ds"
     write_dataset(cfg, out)
     before = file_bytes(out)
@@ -103,7 +95,7 @@ def test_a_finished_dataset_is_verified_not_rewritten(small_cfg, tmp_path):
     assert file_bytes(out) == before
 
 
-def test_corrupt_shard_is_remade(small_cfg, tmp_path):
+def test_corrupt_shard_is_remade(small_cfg, tmp_path, write_dataset):
     cfg, out = small_cfg(), tmp_path / "ds"
     write_dataset(cfg, out)
     before = file_bytes(out)
@@ -114,7 +106,7 @@ def test_corrupt_shard_is_remade(small_cfg, tmp_path):
     assert file_bytes(out) == before
 
 
-def test_killed_run_resumes_to_identical_bytes(small_cfg, tmp_path):
+def test_killed_run_resumes_to_identical_bytes(small_cfg, tmp_path, write_dataset):
     """SIGKILL a real writer process mid-run, resume, compare with an uninterrupted run."""
     cfg = small_cfg(rows=4000, shard_rows=250)
     write_dataset(cfg, tmp_path / "whole")
@@ -148,7 +140,7 @@ def test_killed_run_resumes_to_identical_bytes(small_cfg, tmp_path):
     assert file_bytes(out) == file_bytes(tmp_path / "whole")
 
 
-def test_output_dir_guards(small_cfg, tmp_path):
+def test_output_dir_guards(small_cfg, tmp_path, write_dataset):
     out = tmp_path / "ds"
     write_dataset(small_cfg(), out)
     other = small_cfg(seed=99)
