@@ -39,6 +39,9 @@ class TrainConfig:
     ndf: int = 32
     lr: float = 2e-4
     ema: float = 0.999  # EMA of G's weights; the EMA copy is what ships
+    # Mode seeking (Mao et al. 2019): pairs with one condition and two latents must differ,
+    # another guard against a G that draws one face per condition. 0 turns it off.
+    ms_weight: float = 0.5
     checkpoint_every: int = 1000
 
     def __post_init__(self):
@@ -211,18 +214,21 @@ def train(
             y = torch.where(unknown, rand, y)
         y = y.to(device)
         z = torch.randn(tc.batch, cfg.z_dim, generator=torch_gen).to(device)
+        half = tc.batch // 2 if tc.arch == "cgan" and tc.ms_weight > 0 else 0
+        # Fakes come in pairs for mode seeking: rows i and i+half share a condition.
+        yf = torch.cat([y[:half], y[:half], y[2 * half :]]) if half else y
 
         with autocast:
-            fake = G(z, y)
+            fake = G(z, yf)
             if tc.arch == "seed-mlp":
-                d_real, d_fake = D(real, y), D(fake.detach(), y)
+                d_real, d_fake = D(real, y), D(fake.detach(), yf)
                 bce = F.binary_cross_entropy_with_logits
                 loss_d = bce(d_real, torch.ones_like(d_real)) + bce(
                     d_fake, torch.zeros_like(d_fake)
                 )
             else:
                 d_real = D(diff_augment(real, torch_gen), y)
-                d_fake = D(diff_augment(fake.detach(), torch_gen), y)
+                d_fake = D(diff_augment(fake.detach(), torch_gen), yf)
                 loss_d = F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
         opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
@@ -230,10 +236,14 @@ def train(
 
         with autocast:
             if tc.arch == "seed-mlp":
-                d_gen = D(fake, y)
+                d_gen = D(fake, yf)
                 loss_g = F.binary_cross_entropy_with_logits(d_gen, torch.ones_like(d_gen))
             else:
-                loss_g = -D(diff_augment(fake, torch_gen), y).mean()
+                loss_g = -D(diff_augment(fake, torch_gen), yf).mean()
+                if half:
+                    spread = (fake[:half] - fake[half : 2 * half]).abs().mean(dim=(1, 2, 3))
+                    dz = (z[:half] - z[half : 2 * half]).abs().mean(dim=1)
+                    loss_g = loss_g + tc.ms_weight / ((spread / dz).mean() + 1e-5)
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()

@@ -92,3 +92,50 @@ def test_help_lists_the_options():
 def test_inspect_of_a_non_dataset(tmp_path):
     r = profilegen("inspect", str(tmp_path), cwd=tmp_path)
     assert r.returncode == 2 and "no finished profilegen dataset" in r.stderr
+
+
+def _png(path: Path, size: int) -> None:
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (size, size), (200, 100, 50)).save(path)
+
+
+@pytest.mark.parametrize(
+    "setup, args, message",
+    [
+        (None, ["--data", "missing"], "not found"),
+        ("empty", ["--data", "photos"], "empty"),
+        ("junk", ["--data", "photos"], "0 readable images"),
+        ("small", ["--data", "photos"], "smaller than 64 px"),
+        (None, ["--resolution", "96"], "resolution must be 64 or 128"),
+        (None, ["--arch", "stylegan"], "unknown GAN architecture"),
+        (None, ["--resume"], "nothing to resume"),
+    ],
+)
+def test_train_avatars_bad_input(tmp_path, setup, args, message):
+    photos = tmp_path / "photos"
+    if setup:
+        photos.mkdir()
+    if setup == "junk":
+        (photos / "a.jpg").write_text("not an image")
+    if setup == "small":
+        _png(photos / "a.png", 32)
+    r = profilegen("train-avatars", *args, "--out", str(tmp_path / "gan"), cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], r.stderr
+    assert not (tmp_path / "gan").exists()
+
+
+def test_corrupt_checkpoint_is_refused_by_generate_and_eval(tmp_path):
+    ckpt = tmp_path / "ckpt"
+    ckpt.mkdir()
+    (ckpt / "config.json").write_text('{"arch": "cgan", "resolution": 64}')
+    (ckpt / "model.safetensors").write_bytes(b"garbage")
+    for args in (["generate", "--avatar-checkpoint", str(ckpt), "--out", str(tmp_path / "o")],
+                 ["eval-avatars", str(ckpt)]):  # fmt: skip
+        r = profilegen(*args, cwd=tmp_path)
+        assert r.returncode == 2 and "corrupt or of another architecture" in r.stderr, r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()
