@@ -143,8 +143,9 @@ def _avatar_checks(t: pa.Table, rng: np.random.Generator, sample: int = 300) -> 
         want_a = np.array([CONDITIONS["age_band"].index(b) for b in bands])
         g_ok, a_ok = np.mean(pred["gender"] == want_g), np.mean(pred["age_band"] == want_a)
         # The classifier itself reads gender right ~93% of the time on real corpus avatars
-        # and age band ~51% (age is weakly drawn in the art): judge against that ceiling.
-        checks.append(Check("avatars look like their row (attribute classifier)", g_ok >= 0.7,
+        # and age band ~51% (age is weakly drawn in the art). The check asks for gender
+        # clearly above chance (50%); the detail gives the rates to read against the ceiling.
+        checks.append(Check("avatars look like their row (attribute classifier)", g_ok >= 0.6,
                             f"gender read back {g_ok:.0%}, age band {a_ok:.0%} "
                             f"(classifier ceiling ~93% / ~51%)"))  # fmt: skip
     return checks
