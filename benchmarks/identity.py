@@ -92,8 +92,18 @@ def peak_rss_of_cli(rows: int) -> tuple[float, float]:
     exe = shutil.which("profilegen", path=str(Path(sys.executable).parent)) or "profilegen"
     t = time.perf_counter()
     subprocess.run(
-        [exe, "generate", "--rows", str(rows), "--out", str(out / "ds"), "--seed", "1",
-         "--avatars", "none"],  # fmt: skip
+        [
+            exe,
+            "generate",
+            "--rows",
+            str(rows),
+            "--out",
+            str(out / "ds"),
+            "--seed",
+            "1",
+            "--avatars",
+            "none",
+        ],  # fmt: skip
         check=True,
     )
     wall = time.perf_counter() - t
