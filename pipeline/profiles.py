@@ -14,7 +14,8 @@ from pipeline.dataset import finished_shard, provenance, record_shard, shard_fil
 from pipeline.identity import make_identities
 
 
-def build_shard(cfg: GenerateConfig, shard: int) -> pa.Table:
+def build_shard(cfg: GenerateConfig, shard: int, stats: dict | None = None) -> pa.Table:
+    """The shard's table; `stats`, when given, receives the bio gate's counts."""
     table = make_identities(cfg, shard)
     if cfg.avatars == "gan":
         from pipeline.avatars import AVATAR_FIELDS, make_avatars, resolve_checkpoint
@@ -24,6 +25,14 @@ def build_shard(cfg: GenerateConfig, shard: int) -> pa.Table:
         avatar, attrs = make_avatars(table, cfg.seed, start, ckpt, cfg.avatar_size)
         table = table.append_column(AVATAR_FIELDS[0], avatar)
         table = table.append_column(AVATAR_FIELDS[1], attrs)
+    if cfg.bios != "none":
+        from pipeline.bios import BIO_FIELDS, make_bios
+
+        cols, bio_stats = make_bios(table, cfg, shard * cfg.shard_rows)
+        for name, col in zip(BIO_FIELDS, cols, strict=True):
+            table = table.append_column(name, col)
+        if stats is not None:
+            stats.update(bio_stats.as_dict())
     return table
 
 
@@ -33,8 +42,11 @@ def make_shard(cfg: GenerateConfig, out: Path, shard: int) -> dict[str, Any]:
     done = finished_shard(out, shard, n)
     if done is not None:
         return {**done, "skipped": True}
-    table = build_shard(cfg, shard)
+    bio_stats: dict = {}
+    table = build_shard(cfg, shard, bio_stats)
     sha = write_shard(table, out / shard_file(shard, n), provenance(cfg))
     entry = {"file": shard_file(shard, n), "rows": table.num_rows, "sha256": sha}
+    if bio_stats:
+        entry["bios"] = bio_stats
     record_shard(out, shard, entry)
     return {**entry, "skipped": False}

@@ -1,0 +1,289 @@
+"""A small Llama-family decoder, written for one job: sampling many short texts on a CPU.
+
+transformers' `generate` pads a batch to its longest prompt, recomputes the shared
+instructions for every row and runs every row until the slowest one stops. Bios need none
+of that: every prompt starts with the same long prefix (instructions and examples), rows
+differ only in a short tail of fields, and a bio is done at its first end-of-turn. So this
+module keeps the prefix's keys and values once, shared by every row, and its sampler
+(pipeline/lm_sample.py) drops finished rows from the batch.
+
+Parameter names follow Hugging Face's LlamaForCausalLM, so any Llama-architecture
+checkpoint directory (SmolLM, SmolLM2, TinyLlama, Llama 3) loads as is.
+"""
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+
+@dataclass(frozen=True)
+class LMConfig:
+    vocab_size: int
+    hidden_size: int
+    intermediate_size: int
+    num_hidden_layers: int
+    num_attention_heads: int
+    num_key_value_heads: int
+    head_dim: int
+    rms_norm_eps: float
+    rope_theta: float
+    tie_word_embeddings: bool
+
+    @classmethod
+    def from_hf(cls, d: dict) -> "LMConfig":
+        heads = d["num_attention_heads"]
+        rope = d.get("rope_parameters") or d.get("rope_scaling") or {}
+        if rope.get("rope_type", "default") not in ("default", None):
+            # Llama 3.1's scaled RoPE changes positions beyond 8k only; bios never get there.
+            pass
+        return cls(
+            vocab_size=d["vocab_size"],
+            hidden_size=d["hidden_size"],
+            intermediate_size=d["intermediate_size"],
+            num_hidden_layers=d["num_hidden_layers"],
+            num_attention_heads=heads,
+            num_key_value_heads=d.get("num_key_value_heads") or heads,
+            head_dim=d.get("head_dim") or d["hidden_size"] // heads,
+            rms_norm_eps=float(d.get("rms_norm_eps", 1e-5)),
+            rope_theta=float(d.get("rope_theta") or rope.get("rope_theta") or 10000.0),
+            tie_word_embeddings=bool(d.get("tie_word_embeddings", False)),
+        )
+
+    def to_hf(self) -> dict:
+        return {"architectures": ["LlamaForCausalLM"], "model_type": "llama", **asdict(self)}
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, dim: int, eps: float):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(dim))
+        self.eps = eps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # torch's fused kernel accumulates in float32 for bf16 inputs.
+        return F.rms_norm(x, self.weight.shape, self.weight, self.eps)
+
+
+class Attention(nn.Module):
+    def __init__(self, c: LMConfig):
+        super().__init__()
+        self.h, self.kvh, self.hd = c.num_attention_heads, c.num_key_value_heads, c.head_dim
+        self.q_proj = nn.Linear(c.hidden_size, self.h * self.hd, bias=False)
+        self.k_proj = nn.Linear(c.hidden_size, self.kvh * self.hd, bias=False)
+        self.v_proj = nn.Linear(c.hidden_size, self.kvh * self.hd, bias=False)
+        self.o_proj = nn.Linear(self.h * self.hd, c.hidden_size, bias=False)
+
+
+class MLP(nn.Module):
+    def __init__(self, c: LMConfig):
+        super().__init__()
+        self.gate_proj = nn.Linear(c.hidden_size, c.intermediate_size, bias=False)
+        self.up_proj = nn.Linear(c.hidden_size, c.intermediate_size, bias=False)
+        self.down_proj = nn.Linear(c.intermediate_size, c.hidden_size, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))
+
+
+class Block(nn.Module):
+    def __init__(self, c: LMConfig):
+        super().__init__()
+        self.self_attn = Attention(c)
+        self.mlp = MLP(c)
+        self.input_layernorm = RMSNorm(c.hidden_size, c.rms_norm_eps)
+        self.post_attention_layernorm = RMSNorm(c.hidden_size, c.rms_norm_eps)
+
+
+class Body(nn.Module):
+    def __init__(self, c: LMConfig):
+        super().__init__()
+        self.embed_tokens = nn.Embedding(c.vocab_size, c.hidden_size)
+        self.layers = nn.ModuleList(Block(c) for _ in range(c.num_hidden_layers))
+        self.norm = RMSNorm(c.hidden_size, c.rms_norm_eps)
+
+
+def rotate_half(x: torch.Tensor) -> torch.Tensor:
+    x1, x2 = x.chunk(2, dim=-1)
+    return torch.cat((-x2, x1), dim=-1)
+
+
+class KVCache:
+    """Keys and values of one batch: a shared prefix (kvh, P, hd) per layer, plus per-row
+    slots (B, kvh, T, hd) that rows fill left-padded, so every row writes its next token
+    into the same slot and `valid` masks the padding."""
+
+    def __init__(self, prefix_k, prefix_v, rows_k, rows_v, valid):
+        self.prefix_k, self.prefix_v = prefix_k, prefix_v
+        self.k, self.v = rows_k, rows_v
+        self.valid = valid  # (B, T) bool: slot holds a real token
+        self.used = 0  # slots written so far
+
+    def keep(self, idx: torch.Tensor) -> None:
+        """Drop finished rows: attention and matmuls then cost only what is still running."""
+        self.k = [t.index_select(0, idx) for t in self.k]
+        self.v = [t.index_select(0, idx) for t in self.v]
+        self.valid = self.valid.index_select(0, idx)
+
+
+class Llama(nn.Module):
+    def __init__(self, c: LMConfig):
+        super().__init__()
+        self.config = c
+        self.model = Body(c)
+        self.lm_head = nn.Linear(c.hidden_size, c.vocab_size, bias=False)
+        if c.tie_word_embeddings:
+            self.lm_head.weight = self.model.embed_tokens.weight
+        inv = 1.0 / (c.rope_theta ** (torch.arange(0, c.head_dim, 2).float() / c.head_dim))
+        self.register_buffer("inv_freq", inv, persistent=False)
+
+    # -- weights -------------------------------------------------------------------------
+    @classmethod
+    def from_pretrained(cls, path: str | Path) -> "Llama":
+        path = Path(path)
+        cfg = LMConfig.from_hf(json.loads((path / "config.json").read_text()))
+        model = cls(cfg)
+        state = {}
+        for f in sorted(path.glob("*.safetensors")):
+            state.update(load_file(f))
+        if cfg.tie_word_embeddings:
+            state.pop("lm_head.weight", None)
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        missing = [m for m in missing if not (cfg.tie_word_embeddings and m == "lm_head.weight")]
+        if missing or unexpected:
+            raise ValueError(f"weights do not match the config: missing {missing[:3]}")
+        return model.eval().requires_grad_(False)
+
+    def fuse(self) -> "Llama":
+        """One matmul for q|k|v and one for gate|up: at decode batch sizes, fewer and wider
+        matmuls run markedly faster on a CPU. Call after any dtype or device change."""
+        for layer in self.model.layers:
+            a, m = layer.self_attn, layer.mlp
+            a.qkv = torch.cat((a.q_proj.weight, a.k_proj.weight, a.v_proj.weight)).contiguous()
+            m.gate_up = torch.cat((m.gate_proj.weight, m.up_proj.weight)).contiguous()
+        return self
+
+    def save_pretrained(self, path: str | Path) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        state = {k: v.contiguous() for k, v in self.state_dict().items()}
+        if self.config.tie_word_embeddings:
+            state.pop("lm_head.weight")
+        save_file(state, path / "model.safetensors")
+        (path / "config.json").write_text(json.dumps(self.config.to_hf(), indent=2) + "\n")
+
+    # -- forward ---------------------------------------------------------------------------
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.lm_head.weight.dtype
+
+    def _rope(self, pos: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        f = pos.to(torch.float32)[..., None] * self.inv_freq  # (..., S, hd/2)
+        f = torch.cat((f, f), dim=-1)
+        return f.cos().to(self.dtype), f.sin().to(self.dtype)
+
+    @torch.no_grad()
+    def prefill_prefix(self, ids: list[int]) -> tuple[list, list]:
+        """Keys and values of the shared prefix, computed once per prompt design."""
+        x = torch.tensor([ids])
+        cos, sin = self._rope(torch.arange(len(ids)))
+        ks, vs = [], []
+        h = self.model.embed_tokens(x)
+        for layer in self.model.layers:
+            a, att = layer.self_attn, layer.input_layernorm(h)
+            q = a.q_proj(att).view(1, -1, a.h, a.hd).transpose(1, 2)
+            k = a.k_proj(att).view(1, -1, a.kvh, a.hd).transpose(1, 2)
+            v = a.v_proj(att).view(1, -1, a.kvh, a.hd).transpose(1, 2)
+            q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+            ks.append(k[0].contiguous())
+            vs.append(v[0].contiguous())
+            o = F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True)
+            h = h + a.o_proj(o.transpose(1, 2).reshape(1, -1, a.h * a.hd))
+            h = h + layer.mlp(layer.post_attention_layernorm(h))
+        return ks, vs
+
+    def new_cache(self, prefix: tuple[list, list], batch: int, slots: int) -> KVCache:
+        c = self.config
+        shape = (batch, c.num_key_value_heads, slots, c.head_dim)
+        rows_k = [torch.zeros(shape, dtype=self.dtype) for _ in range(c.num_hidden_layers)]
+        rows_v = [torch.zeros(shape, dtype=self.dtype) for _ in range(c.num_hidden_layers)]
+        valid = torch.zeros(batch, slots, dtype=torch.bool)
+        return KVCache(prefix[0], prefix[1], rows_k, rows_v, valid)
+
+    @torch.no_grad()
+    def step(self, ids: torch.Tensor, pos: torch.Tensor, valid: torch.Tensor, cache: KVCache):
+        """Run `ids` (B, S) at positions `pos` (B, S) into the next S slots of `cache`.
+
+        `valid` (B, S) says which of the new tokens are real (False = left padding). Returns
+        the final hidden state of the last slot, (B, hidden): logits are the caller's job,
+        since only the last position of each row is ever sampled. Needs `fuse()` first.
+        """
+        B, S = ids.shape
+        s0 = cache.used
+        cache.valid[:, s0 : s0 + S] = valid
+        cache.used = s0 + S
+        T = cache.used
+        c = self.config
+        kvh, hd = c.num_key_value_heads, c.head_dim
+        g = c.num_attention_heads // kvh
+        nq, nk = c.num_attention_heads * hd, kvh * hd
+        # Row slots a query may see: real tokens, and (among the new ones) only earlier ones.
+        # Built once per step as an additive mask, shared by all layers and query heads.
+        see = cache.valid[:, None, :T].expand(B, S, T).clone()
+        see[:, :, s0:T] &= torch.ones(S, S, dtype=torch.bool).tril()
+        neg = torch.zeros(B, 1, g * S, T, dtype=self.dtype)
+        neg.masked_fill_(~see.repeat(1, g, 1)[:, None], float("-inf"))
+        cos, sin = self._rope(pos)  # (B, S, hd)
+        cos, sin = cos[:, None], sin[:, None]
+        h = self.model.embed_tokens(ids)
+        P = cache.prefix_k[0].shape[1]
+        scale = 1.0 / math.sqrt(hd)
+        for i, layer in enumerate(self.model.layers):
+            a, mlp = layer.self_attn, layer.mlp
+            qkv = F.linear(layer.input_layernorm(h), a.qkv)
+            q = qkv[..., :nq].view(B, S, -1, hd).transpose(1, 2)
+            k = qkv[..., nq : nq + nk].view(B, S, kvh, hd).transpose(1, 2)
+            v = qkv[..., nq + nk :].view(B, S, kvh, hd).transpose(1, 2)
+            q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+            cache.k[i][:, :, s0:T] = k
+            cache.v[i][:, :, s0:T] = v
+            # Query heads j*g..j*g+g-1 share key head j (grouped-query attention).
+            q = q.reshape(B, kvh, g * S, hd) * scale
+            # Prefix part: fold the batch into the rows of one matmul per key head, so the
+            # shared prefix is read once instead of being copied out per row.
+            qp = q.transpose(0, 1).reshape(kvh, B * g * S, hd)
+            sp = (qp @ cache.prefix_k[i].transpose(1, 2)).view(kvh, B, g * S, P)
+            sr = (q @ cache.k[i][:, :, :T].transpose(2, 3)).add_(neg)  # (B, kvh, g*S, T)
+            # bf16 softmax still sums in float32 inside the kernel.
+            w = torch.cat((sp.transpose(0, 1), sr), dim=-1).softmax(dim=-1)
+            wp = w[..., :P].transpose(0, 1).reshape(kvh, B * g * S, P)
+            o = (wp @ cache.prefix_v[i]).view(kvh, B, g * S, hd).transpose(0, 1)
+            o = o + w[..., P:] @ cache.v[i][:, :, :T]
+            o = o.reshape(B, -1, S, hd).transpose(1, 2).reshape(B, S, nq)
+            h = h + a.o_proj(o)
+            gu = F.linear(layer.post_attention_layernorm(h), mlp.gate_up)
+            gate, up = gu.chunk(2, dim=-1)
+            h = h + mlp.down_proj(F.silu(gate) * up)
+        return self.model.norm(h[:, -1])
+
+    @torch.no_grad()
+    def logits_full(self, ids: torch.Tensor) -> torch.Tensor:
+        """Plain causal forward over (B, S) without cache: the reference the tests compare to."""
+        B, S = ids.shape
+        cos, sin = self._rope(torch.arange(S))
+        h = self.model.embed_tokens(ids)
+        for layer in self.model.layers:
+            a, att = layer.self_attn, layer.input_layernorm(h)
+            q = a.q_proj(att).view(B, S, a.h, a.hd).transpose(1, 2)
+            k = a.k_proj(att).view(B, S, a.kvh, a.hd).transpose(1, 2)
+            v = a.v_proj(att).view(B, S, a.kvh, a.hd).transpose(1, 2)
+            q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+            o = F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True)
+            h = h + a.o_proj(o.transpose(1, 2).reshape(B, S, a.h * a.hd))
+            h = h + layer.mlp(layer.post_attention_layernorm(h))
+        return self.lm_head(self.model.norm(h))

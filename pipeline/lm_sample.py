@@ -1,0 +1,129 @@
+"""Batched sampling of many short continuations of one shared prefix (see pipeline/lm.py).
+
+Where the time goes, and what we do about it (SmolLM2-135M, 2 CPU cores):
+- the shared prefix (instructions + examples, ~250 tokens) is run once per process, not per row;
+- rows are sorted by prompt length and batched, so left padding stays small;
+- logits are computed for the last position only (the vocabulary projection is a fifth of
+  the model's FLOPs per token);
+- a row stops at its own end-of-turn, and finished rows are dropped from the batch.
+Sampling draws one uniform per row and step from a counter-based hash of (row seed, step),
+so a row's text depends on its own seed, not on which rows share its batch.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from pipeline.lm import Llama
+
+_M64 = (1 << 64) - 1
+
+
+@dataclass(frozen=True)
+class SampleConfig:
+    temperature: float = 0.8
+    top_k: int = 40
+    top_p: float = 0.92
+    repetition_penalty: float = 1.15
+    max_new_tokens: int = 56
+    batch_size: int = 64
+
+
+def uniforms(seeds: np.ndarray, step: int) -> np.ndarray:
+    """One U[0,1) per row from SplitMix64(seed + golden * (step+1)): stateless and cheap."""
+    with np.errstate(over="ignore"):
+        z = seeds.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15) * np.uint64(step + 1)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
+def pick(logits: torch.Tensor, u: torch.Tensor, cfg: SampleConfig) -> torch.Tensor:
+    """Top-k, then top-p, then inverse-CDF with the row's own uniform."""
+    top, idx = (logits / cfg.temperature).topk(cfg.top_k, dim=-1)
+    p = top.softmax(dim=-1)
+    keep = (p.cumsum(dim=-1) - p) < cfg.top_p  # the most likely token always stays
+    p = p * keep
+    cdf = p.cumsum(dim=-1)
+    choice = (cdf < u[:, None] * cdf[:, -1:]).sum(dim=-1).clamp_max(cfg.top_k - 1)
+    return idx.gather(1, choice[:, None])[:, 0]
+
+
+class Sampler:
+    """Continuations of `prefix` (token ids) for many row-specific suffixes."""
+
+    def __init__(self, model: Llama, prefix: list[int], stop: set[int], banned: list[set[int]]):
+        """`banned[g]`: tokens rows of group g may never sample (group 0 applies to all)."""
+        self.model = model
+        self.prefix_len = len(prefix)
+        self.prefix_kv = model.prefill_prefix(prefix)
+        self.stop = torch.tensor(sorted(stop))
+        bias = torch.zeros(len(banned), model.config.vocab_size)
+        for g, ids in enumerate(banned):
+            bias[g, sorted(ids | banned[0])] = float("-inf")
+        self.bias = bias
+
+    def generate(self, suffixes: list[list[int]], seeds: list[int], cfg: SampleConfig,
+                 groups: list[int] | None = None):  # fmt: skip
+        """Token ids each row generated (stop token excluded) and whether it stopped by itself."""
+        groups = groups or [0] * len(suffixes)
+        out: list[list[int]] = [[] for _ in suffixes]
+        done = [False] * len(suffixes)
+        order = sorted(range(len(suffixes)), key=lambda i: (len(suffixes[i]), i))
+        for b in range(0, len(order), cfg.batch_size):
+            rows = order[b : b + cfg.batch_size]
+            batch = self._batch([suffixes[i] for i in rows], [seeds[i] for i in rows],
+                                torch.tensor([groups[i] for i in rows]), cfg)  # fmt: skip
+            for i, toks, stopped in batch:
+                out[rows[i]], done[rows[i]] = toks, stopped
+        return out, done
+
+    def _batch(self, suffixes, seeds, groups, cfg):
+        m, B = self.model, len(suffixes)
+        S = max(len(s) for s in suffixes)
+        ids = torch.zeros(B, S, dtype=torch.long)
+        valid = torch.zeros(B, S, dtype=torch.bool)
+        for r, s in enumerate(suffixes):
+            ids[r, S - len(s) :] = torch.tensor(s)
+            valid[r, S - len(s) :] = True
+        lens = torch.tensor([len(s) for s in suffixes])
+        # Left padding: row r's first real token sits at slot S - len, position prefix_len.
+        pos = self.prefix_len + (torch.arange(S)[None] - (S - lens)[:, None]).clamp_min(0)
+        cache = m.new_cache(self.prefix_kv, B, S + cfg.max_new_tokens)
+        h = m.step(ids, pos, valid, cache)
+        seeds = np.array(seeds, dtype=np.uint64)
+        alive = torch.arange(B)  # batch row -> original row
+        next_pos = self.prefix_len + lens
+        gen = torch.zeros(B, 0, dtype=torch.long)
+        results = {}
+        for t in range(cfg.max_new_tokens):
+            logits = m.lm_head(h).float() + self.bias[groups[alive]]
+            if gen.shape[1]:
+                # CTRL-style penalty on tokens this row already wrote: small models loop.
+                g = logits.gather(1, gen)
+                g = torch.where(g > 0, g / cfg.repetition_penalty, g * cfg.repetition_penalty)
+                logits.scatter_(1, gen, g)
+            u = torch.from_numpy(uniforms(seeds[alive.numpy()], t)).float()
+            tok = pick(logits, u, cfg)
+            stopped = torch.isin(tok, self.stop)
+            for r in torch.nonzero(stopped)[:, 0].tolist():
+                results[int(alive[r])] = (gen[r].tolist(), True)
+            gen = torch.cat((gen, tok[:, None]), dim=1)
+            if t == cfg.max_new_tokens - 1:
+                break
+            live = torch.nonzero(~stopped)[:, 0]
+            if len(live) == 0:
+                break
+            if len(live) < len(alive):
+                alive, gen, tok, next_pos = alive[live], gen[live], tok[live], next_pos[live]
+                cache.keep(live)
+            ones = torch.ones(len(alive), 1, dtype=torch.bool)
+            h = m.step(tok[:, None], next_pos[:, None], ones, cache)
+            next_pos = next_pos + 1
+        for r, orig in enumerate(alive.tolist()):
+            if orig not in results:  # ran out of tokens: the caller decides (usually too long)
+                results[orig] = (gen[r].tolist(), False)
+        for i in range(B):
+            yield i, results[i][0], results[i][1]
