@@ -38,7 +38,8 @@ def generate(
         typer.Option(help="Weighted locale mix, e.g. en_US:0.6,ja_JP:0.4 [default: world mix]."),
     ] = None,
     out: Annotated[
-        str | None, typer.Option(help="Output directory [default: output/demo].")
+        str | None,
+        typer.Option(help="Output directory or URL (s3://bucket/prefix) [default: output/demo]."),
     ] = None,
     config: Annotated[
         Path | None, typer.Option("--config", help="YAML or TOML file; flags override it.")
@@ -90,7 +91,7 @@ def generate(
         )
         from pipeline.dataset import check_output
 
-        check_output(cfg, Path(cfg.out), mode)
+        check_output(cfg, cfg.out, mode)
         cfg.dataset_fields()  # loads the avatar checkpoint now, so a bad one fails here
     except ProfilegenError as e:
         fail(str(e))
@@ -235,7 +236,9 @@ def train_attribute_net(
 
 @app.command()
 def inspect(
-    directory: Annotated[Path, typer.Argument(help="A dataset written by `generate`.")],
+    directory: Annotated[
+        str, typer.Argument(help="A dataset written by `generate` (path or URL).")
+    ],
     rows: Annotated[int, typer.Option(help="Rows to show.")] = 5,
 ) -> None:
     """Show a dataset's schema, counts, a few rows and a validation summary."""

@@ -1,9 +1,7 @@
 """The `generate_profiles` flow: one task per shard, then the card and the manifest."""
 
-from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
 from prefect import flow, task, unmapped
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
@@ -12,14 +10,22 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from flows import progress
 from pipeline.card import render_card
 from pipeline.config import GenerateConfig
-from pipeline.dataset import Mode, finalize, prepare_output, provenance, shard_file
+from pipeline.dataset import (
+    Mode,
+    finalize,
+    prepare_output,
+    provenance,
+    read_shard_schema,
+    shard_file,
+)
 from pipeline.profiles import make_shard
+from pipeline.storage import open_store
 
 
 # NO_CACHE: the default cache key pickles every input; shards are cheap to verify anyway.
 @task(cache_policy=NO_CACHE, task_run_name="shard-{shard}", retries=1)
 def shard_task(config: GenerateConfig, out: str, shard: int) -> dict[str, Any]:
-    entry = make_shard(config, Path(out), shard)
+    entry = make_shard(config, out, shard)
     progress.advance(entry["rows"])
     return entry
 
@@ -27,7 +33,7 @@ def shard_task(config: GenerateConfig, out: str, shard: int) -> dict[str, Any]:
 @flow(name="generate-profiles", task_runner=ThreadPoolTaskRunner(max_workers=2))
 def generate_profiles(config: GenerateConfig, mode: Mode = "auto") -> dict[str, Any]:
     """Write the dataset `config` describes into `config.out`, resuming a killed run."""
-    out = Path(config.out)
+    out = open_store(config.out)  # a local folder or an fsspec URL (s3://...)
     todo = prepare_output(config, out, mode)
     done = config.rows - sum(
         min(config.shard_rows, config.rows - i * config.shard_rows) for i in todo
@@ -36,7 +42,7 @@ def generate_profiles(config: GenerateConfig, mode: Mode = "auto") -> dict[str, 
     futures = shard_task.map(unmapped(config), unmapped(str(out)), todo)
     made = [f.result() for f in futures]
 
-    schema = pq.read_schema(out / shard_file(0, config.n_shards)).remove_metadata()
+    schema = read_shard_schema(out, shard_file(0, config.n_shards)).remove_metadata()
     card = render_card(config, schema, provenance(config))
     manifest = finalize(config, out, card)
 

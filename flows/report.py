@@ -1,25 +1,24 @@
 """`profilegen inspect`: schema, counts, sample rows and the validation summary, in rich."""
 
 import json
-from pathlib import Path
 
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.dataset import read_manifest
+from pipeline.dataset import Location, read_manifest, read_shard_schema
+from pipeline.storage import open_store
 from pipeline.validate import load_table, validate_dataset
 
 SHOWN = ("username", "display_name", "age", "gender", "locale", "city", "region",
          "occupation", "email", "phone")  # fmt: skip
 
 
-def print_inspection(out: Path, n_rows: int = 5) -> bool:
+def print_inspection(out: Location, n_rows: int = 5) -> bool:
     console = Console()
+    out = open_store(out)
     manifest = read_manifest(out)
-    first = out / manifest["shards"][0]["file"]
-    schema = pq.read_schema(first)
+    schema = read_shard_schema(out, manifest["shards"][0]["file"])
     prov = json.loads(schema.metadata[b"profilegen"])
     console.print(f"[bold]{out}[/]: {manifest['rows']:,} rows in {len(manifest['shards'])} "
                   f"shard(s), seed {prov['seed']}, reference date {prov['reference_date']}, "

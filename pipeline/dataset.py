@@ -7,16 +7,16 @@ Layout of a finished dataset:
 While a run is in progress, OUT/.profilegen/ holds its config and one receipt per finished
 shard; a killed run resumes from the receipts (checksums verified) and the folder is removed
 once the manifest lands.
+
+OUT is a local folder or an fsspec URL (s3://bucket/prefix, memory://...): every function
+here takes either (or a Store) and does its I/O through pipeline.storage, so the bytes are
+the same wherever they land.
 """
 
 import hashlib
 import json
 import os
-import shutil
-import tempfile
-import threading
 from importlib import metadata as importlib_metadata
-from pathlib import Path
 from typing import Any, Literal
 
 import pyarrow as pa
@@ -25,6 +25,10 @@ import pyarrow.parquet as pq
 from pipeline.config import GenerateConfig
 from pipeline.errors import ProfilegenError
 from pipeline.schema import IMAGE_TYPE, hf_features
+from pipeline.storage import Store, open_store
+
+# Where a dataset goes: a local path, an fsspec URL, or a Store already open.
+Location = Store | str | os.PathLike
 
 STATE_DIR = ".profilegen"
 MANIFEST = "manifest.json"
@@ -75,29 +79,12 @@ def provenance(cfg: GenerateConfig) -> dict[str, Any]:
     }
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+def write_json(store: Store, rel: str, obj: Any) -> None:
+    store.put_bytes(rel, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
 
 
-def write_json(path: Path, obj: Any) -> None:
-    _atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def write_shard(table: pa.Table, path: Path, prov: dict[str, Any]) -> str:
-    """Write one shard atomically (temp name, fsync, rename); return its sha256."""
+def encode_shard(table: pa.Table, prov: dict[str, Any]) -> pa.Buffer:
+    """One shard's Parquet bytes, in memory: the same bytes whatever store they go to."""
     meta = {
         b"huggingface": json.dumps({"info": {"features": hf_features(table.schema)}}).encode(),
         b"profilegen": json.dumps(prov, sort_keys=True).encode(),
@@ -107,106 +94,112 @@ def write_shard(table: pa.Table, path: Path, prov: dict[str, Any]) -> str:
     # Images are already compressed (PNG): leave them raw and keep row groups small so a
     # reader can fetch a few rows without pulling hundreds of MB.
     compression = {f.name: ("NONE" if f.name in media else "SNAPPY") for f in table.schema}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+    sink = pa.BufferOutputStream()
     pq.write_table(
         table,
-        tmp,
+        sink,
         compression=compression,
         use_dictionary=[f.name for f in table.schema if f.name not in media],
         row_group_size=100 if media else 50_000,
         write_page_index=True,
         write_statistics=True,
     )
-    with open(tmp, "rb+") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    return sha256_file(path)
+    return sink.getvalue()
+
+
+def write_shard(table: pa.Table, out: Location, rel: str, prov: dict[str, Any]) -> str:
+    """Write one shard atomically (see pipeline.storage); return its sha256."""
+    data = encode_shard(table, prov)
+    open_store(out).put_bytes(rel, data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_shard_schema(out: Location, rel: str) -> pa.Schema:
+    fs, path = open_store(out).arrow(rel)
+    return pq.read_schema(path, filesystem=fs)
+
+
+def read_shard(out: Location, rel: str) -> pa.Table:
+    fs, path = open_store(out).arrow(rel)
+    return pq.read_table(path, filesystem=fs)
 
 
 # ---- run state: what makes a killed run resumable -------------------------------------
 
 
-def _receipt(out: Path, i: int) -> Path:
-    return out / STATE_DIR / "shards" / f"{i:05d}.json"
+def _receipt(i: int) -> str:
+    return f"{STATE_DIR}/shards/{i:05d}.json"
 
 
-def record_shard(out: Path, i: int, entry: dict[str, Any]) -> None:
-    write_json(_receipt(out, i), entry)
+def record_shard(out: Location, i: int, entry: dict[str, Any]) -> None:
+    write_json(open_store(out), _receipt(i), entry)
 
 
-def finished_shard(out: Path, i: int, n: int) -> dict[str, Any] | None:
+def finished_shard(out: Location, i: int, n: int) -> dict[str, Any] | None:
     """The receipt of shard i if its file is present and matches the recorded checksum."""
-    receipt, path = _receipt(out, i), out / shard_file(i, n)
-    if not (receipt.is_file() and path.is_file()):
+    store = open_store(out)
+    receipt, path = _receipt(i), shard_file(i, n)
+    if not (store.is_file(receipt) and store.is_file(path)):
         return None
     try:
-        entry = json.loads(receipt.read_text())
+        entry = json.loads(store.read_bytes(receipt))
     except (OSError, json.JSONDecodeError):
         return None
-    if entry.get("file") != shard_file(i, n) or sha256_file(path) != entry.get("sha256"):
+    if entry.get("file") != path:
+        return None
+    try:
+        if store.sha256(path) != entry.get("sha256"):
+            return None
+    except FileNotFoundError:  # deleted since we looked
         return None
     return entry
 
 
-def _existing_run(out: Path) -> dict[str, Any] | None:
-    for candidate in (out / MANIFEST, out / STATE_DIR / "run.json"):
-        if candidate.is_file():
+def _existing_run(store: Store) -> dict[str, Any] | None:
+    for rel in (MANIFEST, f"{STATE_DIR}/run.json"):
+        if store.is_file(rel):
             try:
-                run = json.loads(candidate.read_text())
+                run = json.loads(store.read_bytes(rel))
             except (OSError, json.JSONDecodeError):
-                raise ProfilegenError(f"{candidate} is unreadable; pass --overwrite") from None
+                raise ProfilegenError(
+                    f"{store.url}/{rel} is unreadable; pass --overwrite"
+                ) from None
             if isinstance(run, dict) and run.get("format") == FORMAT:
                 return run
     return None
 
 
-def _check_writable(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise ProfilegenError(f"output path {out} exists and is not a directory")
-    probe = out
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir():
-        raise ProfilegenError(f"output directory {out} is not writable: {probe} is a file")
-    # A real probe, not os.access: root passes access checks on read-only mounts.
-    try:
-        tempfile.TemporaryDirectory(dir=probe, prefix=".profilegen-probe-").cleanup()
-    except OSError as e:
-        raise ProfilegenError(
-            f"output directory {out} is not writable ({probe}: {e.strerror})"
-        ) from None
-
-
-def _remove_dataset(out: Path) -> None:
+def _remove_dataset(store: Store) -> None:
     # Only what a profilegen run writes; anything else in the folder is the user's.
-    shutil.rmtree(out / STATE_DIR, ignore_errors=True)
-    shutil.rmtree(out / "data", ignore_errors=True)
+    store.remove_tree(STATE_DIR)
+    store.remove_tree("data")
     for name in (MANIFEST, CARD):
-        (out / name).unlink(missing_ok=True)
+        store.remove(name)
 
 
-def check_output(cfg: GenerateConfig, out: Path, mode: Mode = "auto") -> dict[str, Any] | None:
+def check_output(cfg: GenerateConfig, out: Location, mode: Mode = "auto") -> dict[str, Any] | None:
     """Raise ProfilegenError if `out` can't take this run; write nothing. Returns the run
     already there (or None)."""
-    _check_writable(out)
-    run = _existing_run(out) if out.is_dir() else None
-    if run is None and out.is_dir() and any(out.iterdir()):
-        foreign = sorted(p.name for p in out.iterdir())[:3]
+    store = open_store(out)
+    store.check_writable()
+    with store.user_errors("read"):
+        names = store.list()
+        run = _existing_run(store) if names else None
+    if run is None and names:
         raise ProfilegenError(
-            f"output directory {out} is not empty and holds no profilegen dataset "
-            f"({', '.join(foreign)}...); choose an empty or new directory"
+            f"output directory {store.url} is not empty and holds no profilegen dataset "
+            f"({', '.join(names[:3])}...); choose an empty or new directory"
         )
     if run is not None and mode != "overwrite" and run.get("config_hash") != cfg.config_hash:
         what = "resume" if mode == "resume" else "write into"
         raise ProfilegenError(
-            f"cannot {what} {out}: it holds a run with another config "
+            f"cannot {what} {store.url}: it holds a run with another config "
             f"({run.get('config_hash')} vs {cfg.config_hash}); pass --overwrite to replace it"
         )
     return run
 
 
-def prepare_output(cfg: GenerateConfig, out: Path, mode: Mode = "auto") -> list[int]:
+def prepare_output(cfg: GenerateConfig, out: Location, mode: Mode = "auto") -> list[int]:
     """Check `out` can take this run, set up its state, return the shards still to make.
 
     auto: start fresh, or continue a run of the same config; refuse another config's run.
@@ -214,24 +207,27 @@ def prepare_output(cfg: GenerateConfig, out: Path, mode: Mode = "auto") -> list[
     overwrite: remove a previous profilegen dataset first.
     Raises ProfilegenError before writing anything when the folder can't be used.
     """
-    run = check_output(cfg, out, mode)
+    store = open_store(out)
+    run = check_output(cfg, store, mode)
     if run is not None and mode == "overwrite":
-        _remove_dataset(out)
+        _remove_dataset(store)
         run = None
 
     n = cfg.n_shards
-    (out / STATE_DIR / "shards").mkdir(parents=True, exist_ok=True)
-    (out / "data").mkdir(exist_ok=True)
-    for stale in (out / "data").glob(".*.tmp-*"):  # half-written shards of a killed run
-        stale.unlink()
-    if run is not None and (out / MANIFEST).is_file():
+    store.makedirs(f"{STATE_DIR}/shards")
+    store.makedirs("data")
+    store.clean_temp("data")  # half-written shards of a killed run
+    store.clean_temp(STATE_DIR)
+    store.clean_temp(f"{STATE_DIR}/shards")
+    store.clean_temp("")
+    if run is not None and store.is_file(MANIFEST):
         # A finished dataset: turn its manifest back into receipts so every shard is
         # verified like after a crash, then drop the manifest until the run completes.
         for i, entry in enumerate(run.get("shards", [])):
-            record_shard(out, i, entry)
-        (out / MANIFEST).unlink()
-    write_json(out / STATE_DIR / "run.json", _run_header(cfg))
-    return [i for i in range(n) if finished_shard(out, i, n) is None]
+            record_shard(store, i, entry)
+        store.remove(MANIFEST)
+    write_json(store, f"{STATE_DIR}/run.json", _run_header(cfg))
+    return [i for i in range(n) if finished_shard(store, i, n) is None]
 
 
 def _run_header(cfg: GenerateConfig) -> dict[str, Any]:
@@ -243,30 +239,36 @@ def _run_header(cfg: GenerateConfig) -> dict[str, Any]:
     }
 
 
-def finalize(cfg: GenerateConfig, out: Path, card: str) -> dict[str, Any]:
+def finalize(cfg: GenerateConfig, out: Location, card: str) -> dict[str, Any]:
     """Verify every shard, write the card, then the manifest (last), then drop the state."""
+    store = open_store(out)
     n = cfg.n_shards
     shards = []
     for i in range(n):
-        entry = finished_shard(out, i, n)
+        entry = finished_shard(store, i, n)
         if entry is None:
             raise ProfilegenError(f"shard {shard_file(i, n)} is missing or corrupt; rerun")
         shards.append(entry)
     rows = sum(s["rows"] for s in shards)
     if rows != cfg.rows:
         raise ProfilegenError(f"shards hold {rows} rows, expected {cfg.rows}; rerun")
-    _atomic_write_bytes(out / CARD, card.encode())
+    store.put_bytes(CARD, card.encode())
     manifest = {**_run_header(cfg), "shards": shards}
-    write_json(out / MANIFEST, manifest)
-    shutil.rmtree(out / STATE_DIR, ignore_errors=True)
+    write_json(store, MANIFEST, manifest)
+    store.remove_tree(STATE_DIR)
     return manifest
 
 
-def read_manifest(out: Path) -> dict[str, Any]:
-    path = out / MANIFEST
-    if not path.is_file():
-        raise ProfilegenError(f"{out} holds no finished profilegen dataset (no {MANIFEST})")
+def read_manifest(out: Location) -> dict[str, Any]:
+    store = open_store(out)
+    store.check_readable()
+    with store.user_errors("read"):
+        if not store.is_file(MANIFEST):
+            raise ProfilegenError(
+                f"{store.url} holds no finished profilegen dataset (no {MANIFEST})"
+            )
+        text = store.read_bytes(MANIFEST)
     try:
-        return json.loads(path.read_text())
+        return json.loads(text)
     except json.JSONDecodeError as e:
-        raise ProfilegenError(f"{path} is not valid JSON: {e.msg}") from None
+        raise ProfilegenError(f"{store.url}/{MANIFEST} is not valid JSON: {e.msg}") from None

@@ -4,13 +4,19 @@ This is the unit of work a flow task runs; it takes only the config and a shard 
 any worker, thread or process can make any shard and get the same bytes.
 """
 
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
 from pipeline.config import GenerateConfig
-from pipeline.dataset import finished_shard, provenance, record_shard, shard_file, write_shard
+from pipeline.dataset import (
+    Location,
+    finished_shard,
+    provenance,
+    record_shard,
+    shard_file,
+    write_shard,
+)
 from pipeline.identity import make_identities
 
 
@@ -36,7 +42,7 @@ def build_shard(cfg: GenerateConfig, shard: int, stats: dict | None = None) -> p
     return table
 
 
-def make_shard(cfg: GenerateConfig, out: Path, shard: int) -> dict[str, Any]:
+def make_shard(cfg: GenerateConfig, out: Location, shard: int) -> dict[str, Any]:
     """Write shard `shard` unless a verified copy is already there; return its receipt."""
     n = cfg.n_shards
     done = finished_shard(out, shard, n)
@@ -44,7 +50,7 @@ def make_shard(cfg: GenerateConfig, out: Path, shard: int) -> dict[str, Any]:
         return {**done, "skipped": True}
     bio_stats: dict = {}
     table = build_shard(cfg, shard, bio_stats)
-    sha = write_shard(table, out / shard_file(shard, n), provenance(cfg))
+    sha = write_shard(table, out, shard_file(shard, n), provenance(cfg))
     entry = {"file": shard_file(shard, n), "rows": table.num_rows, "sha256": sha}
     if bio_stats:
         entry["bios"] = bio_stats

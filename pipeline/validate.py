@@ -8,16 +8,15 @@ import datetime as dt
 import json
 import zoneinfo
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from pipeline.dataset import read_manifest, sha256_file
+from pipeline.dataset import Location, read_manifest, read_shard
 from pipeline.identity import EMAIL_DOMAINS
+from pipeline.storage import open_store
 
 
 @dataclass
@@ -27,21 +26,22 @@ class Check:
     detail: str
 
 
-def load_table(out: Path) -> pa.Table:
+def load_table(out: Location) -> pa.Table:
+    out = open_store(out)
     manifest = read_manifest(out)
-    return pa.concat_tables(pq.read_table(out / s["file"]) for s in manifest["shards"])
+    return pa.concat_tables(read_shard(out, s["file"]) for s in manifest["shards"])
 
 
 def _share(mask: np.ndarray) -> str:
     return f"{int(mask.sum())} of {len(mask)}"
 
 
-def validate_dataset(out: Path, phone_sample: int = 2000) -> list[Check]:
-    out = Path(out)
+def validate_dataset(out: Location, phone_sample: int = 2000) -> list[Check]:
+    out = open_store(out)
     manifest = read_manifest(out)
     checks: list[Check] = []
 
-    bad = [s["file"] for s in manifest["shards"] if sha256_file(out / s["file"]) != s["sha256"]]
+    bad = [s["file"] for s in manifest["shards"] if out.sha256(s["file"]) != s["sha256"]]
     checks.append(Check("shard checksums", not bad, f"{len(bad)} mismatched" if bad else
                         f"{len(manifest['shards'])} shards verified"))  # fmt: skip
     t = load_table(out)

@@ -38,16 +38,21 @@ def _cache_dir(tmp_path_factory, monkeypatch):
 
 
 def _write_dataset(cfg, out, mode="auto"):
-    """What the generate flow does, without Prefect: prepare, every missing shard, finalize."""
-    import pyarrow.parquet as pq
-
+    """What the generate flow does, without Prefect: prepare, every missing shard, finalize.
+    `out` is a local path or a URL (s3://, memory://)."""
     from pipeline.card import render_card
-    from pipeline.dataset import finalize, prepare_output, provenance, shard_file
+    from pipeline.dataset import (
+        finalize,
+        prepare_output,
+        provenance,
+        read_shard_schema,
+        shard_file,
+    )
     from pipeline.profiles import make_shard
 
     for i in prepare_output(cfg, out, mode):
         make_shard(cfg, out, i)
-    schema = pq.read_schema(out / shard_file(0, cfg.n_shards)).remove_metadata()
+    schema = read_shard_schema(out, shard_file(0, cfg.n_shards)).remove_metadata()
     return finalize(cfg, out, render_card(cfg, schema, provenance(cfg)))
 
 
