@@ -54,7 +54,28 @@ def generate(
     avatar_size: Annotated[
         str | None, typer.Option(help="Resize avatars to this many pixels [default: native].")
     ] = None,
-    bios: Annotated[str | None, typer.Option(help="Bio source: none.")] = None,
+    bios: Annotated[
+        str | None, typer.Option(help="Bio source: lm (SmolLM2 + gate), template or none.")
+    ] = None,
+    bio_model: Annotated[
+        str | None,
+        typer.Option(help="Llama-family HF model dir or hub id [default: SmolLM2-135M, shipped]."),
+    ] = None,
+    bio_language: Annotated[
+        str | None,
+        typer.Option(help="native (the row's language where the model writes it) or en."),
+    ] = None,
+    bio_temperature: Annotated[str | None, typer.Option(help="LM sampling [default: 0.7].")] = None,
+    bio_top_p: Annotated[str | None, typer.Option(help="LM nucleus [default: 0.92].")] = None,
+    bio_batch_size: Annotated[
+        str | None, typer.Option(help="Rows per LM batch [default: 64].")
+    ] = None,
+    bio_retries: Annotated[
+        str | None, typer.Option(help="LM resamples before the template [default: 3].")
+    ] = None,
+    bio_dtype: Annotated[
+        str | None, typer.Option(help="auto, float32 or bfloat16 (auto: bf16 where native).")
+    ] = None,
     shard_rows: Annotated[
         str | None, typer.Option(help="Rows per Parquet shard [default: 50000].")
     ] = None,
@@ -85,6 +106,13 @@ def generate(
             avatar_checkpoint=avatar_checkpoint,
             avatar_size=avatar_size,
             bios=bios,
+            bio_model=bio_model,
+            bio_language=bio_language,
+            bio_temperature=bio_temperature,
+            bio_top_p=bio_top_p,
+            bio_batch_size=bio_batch_size,
+            bio_retries=bio_retries,
+            bio_dtype=bio_dtype,
             shard_rows=shard_rows,
             workers=workers,
             reference_date=reference_date,
@@ -93,6 +121,10 @@ def generate(
 
         check_output(cfg, cfg.out, mode)
         cfg.dataset_fields()  # loads the avatar checkpoint now, so a bad one fails here
+        if cfg.bios == "lm":
+            from pipeline.lm_weights import resolve_bio_model
+
+            resolve_bio_model(cfg.bio_model)  # missing weights or no chat template: fail now
     except ProfilegenError as e:
         fail(str(e))
 
@@ -101,7 +133,7 @@ def generate(
     from flows.generate import run_generate
 
     bar = Progress(
-        TextColumn("[bold]profiles"),
+        TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.fields[rate]}"),
@@ -110,12 +142,19 @@ def generate(
         disable=not err.is_terminal,
     )
     with bar:
-        job = bar.add_task("generate", total=cfg.rows, rate="")
+        job = bar.add_task("profiles", total=cfg.rows, rate="")
+        bios_job = None
+        if cfg.bios != "none":
+            bios_job = bar.add_task("bios", total=cfg.rows, rate="")
 
         def on_rows(n: int, fields: dict) -> None:
             bar.advance(job, n)
             speed = bar.tasks[job].speed
             bar.update(job, rate=f"{speed:,.0f} rows/s" if speed else "")
+            if bios_job is not None and fields.get("bios"):
+                bar.advance(bios_job, fields["bios"])
+                speed = bar.tasks[bios_job].speed
+                bar.update(bios_job, rate=f"{speed:,.1f} bios/s" if speed else "")
 
         progress.set_listener(on_rows)
         try:
@@ -250,6 +289,51 @@ def inspect(
         fail(str(e))
     if not ok:
         raise typer.Exit(1)
+
+
+@app.command("eval-bios")
+def eval_bios(
+    directory: Annotated[
+        str, typer.Argument(help="A dataset written by `generate` (path or URL).")
+    ],
+    sample: Annotated[int, typer.Option(help="Bios embedded for the cosine metric.")] = 1000,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the metrics to this JSON file.")
+    ] = None,
+) -> None:
+    """Bio quality: gate pass rate, leaks, duplicates, diversity, field consistency."""
+    import json
+
+    from pipeline.bio_metrics import dataset_bio_metrics, format_bio_metrics
+    from pipeline.dataset import read_manifest
+    from pipeline.storage import open_store
+
+    try:
+        if sample < 2:
+            raise ProfilegenError(f"--sample must be at least 2, got {sample}")
+        store = open_store(directory)
+        manifest = read_manifest(store)
+        if "bio" not in read_shard_columns(store, manifest):
+            raise ProfilegenError(f"{directory} has no bio column (generated with --bios none)")
+        metrics = dataset_bio_metrics(store, len(manifest["shards"]), sample)
+    except ProfilegenError as e:
+        fail(str(e))
+    typer.echo(format_bio_metrics(metrics))
+    if json_out is not None:
+        import math
+
+        clean = {k: None if isinstance(v, float) and math.isnan(v) else v
+                 for k, v in metrics.items()}  # fmt: skip
+        text = json.dumps(clean, indent=2) + "\n"
+        open_store(str(json_out.parent.resolve())).put_bytes(json_out.name, text.encode())
+    bad = metrics["leak_rate"] > 0 or metrics["duplicate_rate"] > 0
+    raise typer.Exit(1 if bad else 0)
+
+
+def read_shard_columns(store, manifest: dict) -> list[str]:
+    from pipeline.dataset import read_shard_schema
+
+    return read_shard_schema(store, manifest["shards"][0]["file"]).names
 
 
 def main() -> None:  # pragma: no cover - console entry point

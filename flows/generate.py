@@ -25,8 +25,9 @@ from pipeline.storage import open_store
 # NO_CACHE: the default cache key pickles every input; shards are cheap to verify anyway.
 @task(cache_policy=NO_CACHE, task_run_name="shard-{shard}", retries=1)
 def shard_task(config: GenerateConfig, out: str, shard: int) -> dict[str, Any]:
-    entry = make_shard(config, out, shard)
-    progress.advance(entry["rows"])
+    entry = make_shard(config, out, shard, on_bios=lambda n: progress.advance(0, bios=n))
+    # Bios were counted as they were accepted; a shard found finished counts them all now.
+    progress.advance(entry["rows"], bios=entry["rows"] if entry["skipped"] else 0)
     return entry
 
 
@@ -38,12 +39,17 @@ def generate_profiles(config: GenerateConfig, mode: Mode = "auto") -> dict[str, 
     done = config.rows - sum(
         min(config.shard_rows, config.rows - i * config.shard_rows) for i in todo
     )
-    progress.advance(done)
+    progress.advance(done, bios=done)
     futures = shard_task.map(unmapped(config), unmapped(str(out)), todo)
     made = [f.result() for f in futures]
 
     schema = read_shard_schema(out, shard_file(0, config.n_shards)).remove_metadata()
-    card = render_card(config, schema, provenance(config))
+    bio_metrics = None
+    if config.bios != "none":
+        from pipeline.bio_metrics import dataset_bio_metrics
+
+        bio_metrics = dataset_bio_metrics(out, config.n_shards, sample=500)
+    card = render_card(config, schema, provenance(config), bio_metrics)
     manifest = finalize(config, out, card)
 
     create_table_artifact(

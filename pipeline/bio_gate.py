@@ -17,6 +17,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Mapping
+from functools import cache
 
 MAX_CHARS = 160
 MIN_CHARS = 20
@@ -28,7 +29,7 @@ MAX_HASHTAGS = 2
 
 REASONS = (
     "empty", "too_long", "too_short", "leak", "quotes", "email", "url", "mention",
-    "hashtags", "repeat", "language", "age", "city", "name", "pronoun",
+    "hashtags", "repeat", "language", "age", "city", "name", "pronoun", "occupation",
 )  # fmt: skip
 
 # ---------------------------------------------------------------------------------------------
@@ -779,4 +780,26 @@ def check_bio(text: str, row: Mapping, language: str = "en") -> str | None:
         return "name"
     if language == "en" and _wrong_pronoun(tokens, row.get("gender")):
         return "pronoun"
+    if language == "en" and _other_occupation(text, row.get("occupation", "")):
+        return "occupation"
     return None
+
+
+@cache
+def _occupation_re() -> re.Pattern:
+    from pipeline.occupations import load_jobs
+
+    # Multi-word and distinctive titles only: "Cook" or "Driver" are also everyday words.
+    titles = sorted({j[0].lower() for j in load_jobs() if len(j[0]) > 6}, key=len, reverse=True)
+    return re.compile(r"\b(" + "|".join(map(re.escape, titles)) + r")s?\b", re.I)
+
+
+def _other_occupation(text: str, occupation: str) -> bool:
+    """The bio names a job from our table that is not the row's ("Cashier ... I'm a nurse");
+    a part or a whole of the row's own title ("Nurse" for "Registered nurse") is fine."""
+    own = occupation.lower()
+    for m in _occupation_re().finditer(text):
+        t = m.group(1).lower()
+        if t not in own and own not in t:
+            return True
+    return False

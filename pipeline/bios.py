@@ -7,9 +7,12 @@ Every random choice derives from (dataset seed, global row index, attempt), so a
 bio does not depend on which shard or batch it lands in.
 """
 
+import dataclasses
+import logging
 import os
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -23,6 +26,7 @@ from pipeline.bio_templates import template_bio
 from pipeline.config import GenerateConfig
 from pipeline.errors import ProfilegenError
 
+log = logging.getLogger("profilegen.bios")
 BIO_FIELDS = ("bio", "bio_source", "bio_language")
 # Languages each shipped model writes well enough to pass the gate; others get English.
 MODEL_LANGUAGES = {"smollm2-135m": ("en",)}
@@ -65,8 +69,13 @@ def bio_languages(table: pa.Table, cfg: GenerateConfig) -> list[str]:
     return [x if known is None or x in known else "en" for x in langs]
 
 
-def make_bios(table: pa.Table, cfg: GenerateConfig, start: int) -> tuple[list, BioStats]:
-    """(bio, bio_source, bio_language) columns for `table`, whose first row is `start`."""
+def make_bios(
+    table: pa.Table, cfg: GenerateConfig, start: int, on_bios: Callable[[int], None] | None = None
+) -> tuple[list, BioStats]:
+    """(bio, bio_source, bio_language) columns for `table`, whose first row is `start`.
+
+    `on_bios(n)` is told each time n more rows have their final bio (for progress bars)."""
+    tell = on_bios or (lambda n: None)
     rows = table.select(
         ["first_name", "last_name", "first_name_latin", "last_name_latin", "display_name",
          "username", "gender", "age", "email", "website", "language", "country_code", "city",
@@ -89,13 +98,14 @@ def make_bios(table: pa.Table, cfg: GenerateConfig, start: int) -> tuple[list, B
                                           [int(row_seeds(cfg.seed, start, n)[i]) for i in todo],
                                           cfg)  # fmt: skip
             stats.attempts += len(todo)
-            left = []
+            left, accepted = [], 0
             for i, text, ok in zip(todo, texts, stopped, strict=True):
                 reason = check_bio(text, rows[i], langs[i]) if ok else "too_long"
                 if reason is None and text.lower() in seen:
                     reason = "duplicate"
                 if reason is None:
                     bios[i], source[i] = text, "lm"
+                    accepted += 1
                     seen.add(text.lower())
                     stats.first_try += attempt == 0
                     stats.lm += 1
@@ -103,11 +113,13 @@ def make_bios(table: pa.Table, cfg: GenerateConfig, start: int) -> tuple[list, B
                     stats.rejects[reason] += 1
                     left.append(i)
             todo = left
+            tell(accepted)
     tseeds = row_seeds(cfg.seed, start, n, salt=99)
     for i in range(n):
         if bios[i] is None:
             bios[i] = _unique_template(rows[i], int(tseeds[i]), seen)
             stats.template += 1
+    tell(stats.template)
     if cfg.bios == "template":
         langs = ["en"] * n
     return [pa.array(bios, pa.string()), pa.array(source, pa.string()),
@@ -136,7 +148,9 @@ class BioWriter:
 
         self.lock = threading.Lock()  # one generation at a time: torch already uses every core
         self.dtype = resolve_dtype(dtype)
-        self.model = Llama.from_pretrained(model_dir).to(getattr(torch, self.dtype)).fuse()
+        self.device = bio_device()
+        model = Llama.from_pretrained(model_dir).to(self.device, getattr(torch, self.dtype))
+        self.model = model.fuse()
         self.tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         hf_tok = PreTrainedTokenizerFast.from_pretrained(model_dir)
         self.prefix, self.turn_end = split_chat_template(hf_tok)
@@ -187,7 +201,19 @@ class BioWriter:
         ids = [self.tok.encode(text, add_special_tokens=False).ids for text, _ in parts]
         groups = [{"female": 1, "male": 2}.get(r["gender"], 0) for r in rows]
         with self.lock:
-            out, stopped = self.sampler.generate(ids, seeds, sc, groups)
+            while True:
+                try:
+                    out, stopped = self.sampler.generate(ids, seeds, sc, groups)
+                    break
+                except (RuntimeError, MemoryError) as e:
+                    # Out of memory: halve the batch and go on. Rows keep their own seeds,
+                    # so only floating-point rounding (not the sampling) sees the change.
+                    if "out of memory" not in str(e).lower() and not isinstance(e, MemoryError):
+                        raise
+                    if sc.batch_size == 1:
+                        raise ProfilegenError("out of memory even at bio batch size 1") from None
+                    sc = dataclasses.replace(sc, batch_size=sc.batch_size // 2)
+                    log.warning("bio batch out of memory; retrying at %d rows", sc.batch_size)
         texts = [
             clean_bio(start + self.tok.decode(o)) for (_, start), o in zip(parts, out, strict=True)
         ]
@@ -219,13 +245,21 @@ def split_chat_template(tok) -> tuple[str, str]:
     return prefix, turn_end
 
 
+def bio_device() -> str:
+    """cuda when a GPU is visible (PROFILEGEN_BIO_DEVICE overrides), else cpu."""
+    import torch
+
+    return os.environ.get("PROFILEGEN_BIO_DEVICE") or (
+        "cuda" if torch.cuda.is_available() else "cpu"
+    )
+
+
 def resolve_dtype(dtype: str) -> str:
     """auto: bfloat16 where the CPU multiplies bf16 natively (AVX512-BF16/AMX), else float32."""
     if dtype != "auto":
         return dtype
-    import torch
 
-    if torch.cuda.is_available():
+    if bio_device().startswith("cuda"):
         return "bfloat16"
     try:
         flags = Path("/proc/cpuinfo").read_text()

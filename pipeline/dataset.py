@@ -63,11 +63,12 @@ def provenance(cfg: GenerateConfig) -> dict[str, Any]:
     if "avatar_model_sha256" in fields:
         models["avatar"] = {"sha256": fields["avatar_model_sha256"], "arch": "avatar-gan"}
     if "bio_model_sha256" in fields:
-        from pipeline.bios import resolve_dtype
+        from pipeline.bios import bio_device, resolve_dtype
 
         # auto resolves per machine (bf16 where the CPU has it): record what actually ran.
         models["bio"] = {"sha256": fields["bio_model_sha256"], "name": cfg.bio_model or
-                         "smollm2-135m", "dtype": resolve_dtype(cfg.bio_dtype)}  # fmt: skip
+                         "smollm2-135m", "dtype": resolve_dtype(cfg.bio_dtype),
+                         "device": bio_device()}  # fmt: skip
     return {
         "format": FORMAT,
         "seed": cfg.seed,

@@ -190,8 +190,9 @@ class Llama(nn.Module):
     @torch.no_grad()
     def prefill_prefix(self, ids: list[int]) -> tuple[list, list]:
         """Keys and values of the shared prefix, computed once per prompt design."""
-        x = torch.tensor([ids])
-        cos, sin = self._rope(torch.arange(len(ids)))
+        dev = self.inv_freq.device
+        x = torch.tensor([ids], device=dev)
+        cos, sin = self._rope(torch.arange(len(ids), device=dev))
         ks, vs = [], []
         h = self.model.embed_tokens(x)
         for layer in self.model.layers:
@@ -210,9 +211,10 @@ class Llama(nn.Module):
     def new_cache(self, prefix: tuple[list, list], batch: int, slots: int) -> KVCache:
         c = self.config
         shape = (batch, c.num_key_value_heads, slots, c.head_dim)
-        rows_k = [torch.zeros(shape, dtype=self.dtype) for _ in range(c.num_hidden_layers)]
-        rows_v = [torch.zeros(shape, dtype=self.dtype) for _ in range(c.num_hidden_layers)]
-        valid = torch.zeros(batch, slots, dtype=torch.bool)
+        kw = {"dtype": self.dtype, "device": self.inv_freq.device}
+        rows_k = [torch.zeros(shape, **kw) for _ in range(c.num_hidden_layers)]
+        rows_v = [torch.zeros(shape, **kw) for _ in range(c.num_hidden_layers)]
+        valid = torch.zeros(batch, slots, dtype=torch.bool, device=self.inv_freq.device)
         return KVCache(prefix[0], prefix[1], rows_k, rows_v, valid)
 
     @torch.no_grad()
@@ -235,8 +237,9 @@ class Llama(nn.Module):
         # Row slots a query may see: real tokens, and (among the new ones) only earlier ones.
         # Built once per step as an additive mask, shared by all layers and query heads.
         see = cache.valid[:, None, :T].expand(B, S, T).clone()
-        see[:, :, s0:T] &= torch.ones(S, S, dtype=torch.bool).tril()
-        neg = torch.zeros(B, 1, g * S, T, dtype=self.dtype)
+        dev = ids.device
+        see[:, :, s0:T] &= torch.ones(S, S, dtype=torch.bool, device=dev).tril()
+        neg = torch.zeros(B, 1, g * S, T, dtype=self.dtype, device=dev)
         neg.masked_fill_(~see.repeat(1, g, 1)[:, None], float("-inf"))
         cos, sin = self._rope(pos)  # (B, S, hd)
         cos, sin = cos[:, None], sin[:, None]
@@ -275,7 +278,7 @@ class Llama(nn.Module):
     def logits_full(self, ids: torch.Tensor) -> torch.Tensor:
         """Plain causal forward over (B, S) without cache: the reference the tests compare to."""
         B, S = ids.shape
-        cos, sin = self._rope(torch.arange(S))
+        cos, sin = self._rope(torch.arange(S, device=ids.device))
         h = self.model.embed_tokens(ids)
         for layer in self.model.layers:
             a, att = layer.self_attn, layer.input_layernorm(h)

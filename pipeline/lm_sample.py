@@ -82,6 +82,7 @@ class Sampler:
 
     def _batch(self, suffixes, seeds, groups, cfg):
         m, B = self.model, len(suffixes)
+        dev = m.inv_freq.device
         S = max(len(s) for s in suffixes)
         ids = torch.zeros(B, S, dtype=torch.long)
         valid = torch.zeros(B, S, dtype=torch.bool)
@@ -92,34 +93,40 @@ class Sampler:
         # Left padding: row r's first real token sits at slot S - len, position prefix_len.
         pos = self.prefix_len + (torch.arange(S)[None] - (S - lens)[:, None]).clamp_min(0)
         cache = m.new_cache(self.prefix_kv, B, S + cfg.max_new_tokens)
-        h = m.step(ids, pos, valid, cache)
+        h = m.step(ids.to(dev), pos.to(dev), valid.to(dev), cache)
         seeds = np.array(seeds, dtype=np.uint64)
-        alive = torch.arange(B)  # batch row -> original row
-        next_pos = self.prefix_len + lens
-        gen = torch.zeros(B, 0, dtype=torch.long)
+        alive = torch.arange(B)  # batch row -> original row (on the CPU, for bookkeeping)
+        dead = torch.zeros(B, dtype=torch.bool)  # finished, but still in the batch
+        bias = self.bias.to(dev)[groups.to(dev)]
+        stop = self.stop.to(dev)
+        next_pos = (self.prefix_len + lens).to(dev)
+        gen = torch.zeros(B, 0, dtype=torch.long, device=dev)
         results = {}
         for t in range(cfg.max_new_tokens):
-            logits = m.lm_head(h).float() + self.bias[groups[alive]]
+            logits = m.lm_head(h).float() + bias
             if gen.shape[1]:
                 # CTRL-style penalty on tokens this row already wrote: small models loop.
                 g = logits.gather(1, gen)
                 g = torch.where(g > 0, g / cfg.repetition_penalty, g * cfg.repetition_penalty)
                 logits.scatter_(1, gen, g)
-            u = torch.from_numpy(uniforms(seeds[alive.numpy()], t)).float()
+            u = torch.from_numpy(uniforms(seeds[alive.numpy()], t)).float().to(dev)
             tok = pick(logits, u, cfg)
-            stopped = torch.isin(tok, self.stop)
-            for r in torch.nonzero(stopped)[:, 0].tolist():
-                results[int(alive[r])] = (gen[r].tolist(), True)
+            stopped = torch.isin(tok, stop).cpu() & ~dead
             gen = torch.cat((gen, tok[:, None]), dim=1)
-            if t == cfg.max_new_tokens - 1:
+            for r in torch.nonzero(stopped)[:, 0].tolist():
+                results[int(alive[r])] = (gen[r, :-1].tolist(), True)
+            dead |= stopped
+            if t == cfg.max_new_tokens - 1 or bool(dead.all()):
                 break
-            live = torch.nonzero(~stopped)[:, 0]
-            if len(live) == 0:
-                break
-            if len(live) < len(alive):
-                alive, gen, tok, next_pos = alive[live], gen[live], tok[live], next_pos[live]
+            # Dropping finished rows copies the whole cache: worth it once an eighth of the
+            # batch is done, not for every single row.
+            if int(dead.sum()) >= max(1, len(alive) // 8):
+                live = torch.nonzero(~dead)[:, 0]
+                alive, dead = alive[live], dead[live]
+                live = live.to(dev)
+                gen, tok, next_pos, bias = gen[live], tok[live], next_pos[live], bias[live]
                 cache.keep(live)
-            ones = torch.ones(len(alive), 1, dtype=torch.bool)
+            ones = torch.ones(len(alive), 1, dtype=torch.bool, device=dev)
             h = m.step(tok[:, None], next_pos[:, None], ones, cache)
             next_pos = next_pos + 1
         for r, orig in enumerate(alive.tolist()):

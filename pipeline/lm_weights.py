@@ -6,6 +6,7 @@ result is cached as safetensors under the user cache dir, keyed by the GGUF's sh
 later runs (and every worker process) load it in about a second.
 """
 
+import functools
 import hashlib
 import importlib.util
 import json
@@ -39,6 +40,13 @@ def find_gguf() -> Path:
 
 
 def _sha256(path: Path) -> str:
+    # Every shard's provenance asks for the model hash: read the 98 MB once per process.
+    st = path.stat()
+    return _sha256_cached(str(path.resolve()), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _sha256_cached(path: str, size: int, mtime: int) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):

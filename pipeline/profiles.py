@@ -4,6 +4,7 @@ This is the unit of work a flow task runs; it takes only the config and a shard 
 any worker, thread or process can make any shard and get the same bytes.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa
@@ -20,7 +21,9 @@ from pipeline.dataset import (
 from pipeline.identity import make_identities
 
 
-def build_shard(cfg: GenerateConfig, shard: int, stats: dict | None = None) -> pa.Table:
+def build_shard(
+    cfg: GenerateConfig, shard: int, stats: dict | None = None, on_bios: Callable | None = None
+) -> pa.Table:
     """The shard's table; `stats`, when given, receives the bio gate's counts."""
     table = make_identities(cfg, shard)
     if cfg.avatars == "gan":
@@ -34,7 +37,7 @@ def build_shard(cfg: GenerateConfig, shard: int, stats: dict | None = None) -> p
     if cfg.bios != "none":
         from pipeline.bios import BIO_FIELDS, make_bios
 
-        cols, bio_stats = make_bios(table, cfg, shard * cfg.shard_rows)
+        cols, bio_stats = make_bios(table, cfg, shard * cfg.shard_rows, on_bios)
         for name, col in zip(BIO_FIELDS, cols, strict=True):
             table = table.append_column(name, col)
         if stats is not None:
@@ -42,14 +45,16 @@ def build_shard(cfg: GenerateConfig, shard: int, stats: dict | None = None) -> p
     return table
 
 
-def make_shard(cfg: GenerateConfig, out: Location, shard: int) -> dict[str, Any]:
+def make_shard(
+    cfg: GenerateConfig, out: Location, shard: int, on_bios: Callable | None = None
+) -> dict[str, Any]:
     """Write shard `shard` unless a verified copy is already there; return its receipt."""
     n = cfg.n_shards
     done = finished_shard(out, shard, n)
     if done is not None:
         return {**done, "skipped": True}
     bio_stats: dict = {}
-    table = build_shard(cfg, shard, bio_stats)
+    table = build_shard(cfg, shard, bio_stats, on_bios)
     sha = write_shard(table, out, shard_file(shard, n), provenance(cfg))
     entry = {"file": shard_file(shard, n), "rows": table.num_rows, "sha256": sha}
     if bio_stats:

@@ -100,7 +100,29 @@ def validate_dataset(out: Location, phone_sample: int = 2000) -> list[Check]:
                         f"{_share(kids_working)} with a job"))  # fmt: skip
     if "avatar" in t.column_names:
         checks += _avatar_checks(t, rng)
+    if "bio" in t.column_names:
+        checks += _bio_checks(t)
     return checks
+
+
+def _bio_checks(t: pa.Table) -> list[Check]:
+    """Every bio is present, leak-free, unique, short enough, and says where it came from."""
+    from pipeline.bio_gate import MAX_CHARS, has_leak
+
+    bios = t["bio"].to_pylist()
+    src = t["bio_source"].to_pylist()
+    empty = sum(not b for b in bios)
+    leaks = sum(has_leak(b) for b in bios if b)
+    dups = len(bios) - len({b.lower() for b in bios if b}) - empty
+    long = sum(len(b) > MAX_CHARS for b in bios if b)
+    odd = sorted({s for s in src} - {"lm", "template"})
+    return [
+        Check("bios present", empty == 0, f"{empty} empty"),
+        Check("bios without prompt leaks", leaks == 0, f"{leaks} leaked"),
+        Check("bios unique", dups == 0, f"{dups} duplicates"),
+        Check(f"bios <= {MAX_CHARS} chars", long == 0, f"{long} longer"),
+        Check("bio_source is lm/template", not odd, f"{len(odd)} other values {odd[:3]}"),
+    ]
 
 
 def _avatar_checks(t: pa.Table, rng: np.random.Generator, sample: int = 300) -> list[Check]:

@@ -32,6 +32,10 @@ BAD = [
     (["--seed", "abc"], "seed: must be an integer, got 'abc'"),
     (["--avatars", "stylegan"], "avatars"),
     (["--out", "/proc/profilegen-test/out"], "not writable"),
+    (["--bios", "gpt"], "bios"),
+    (["--bio-language", "fr"], "bio_language"),
+    (["--bio-model", "/nonexistent/model"], "no such model directory"),
+    (["--bio-temperature", "0"], "bio_temperature"),
 ]
 
 
@@ -63,7 +67,9 @@ def test_generate_inspect_and_refuse_another_config(prefect_server, tmp_path):
     runner = CliRunner()
     out = tmp_path / "ds"
     cfg = tmp_path / "c.toml"
-    cfg.write_text('rows = 300\nshard_rows = 100\nlocales = "en_GB:0.5,ko_KR:0.5"\n')
+    cfg.write_text(
+        'rows = 300\nshard_rows = 100\nlocales = "en_GB:0.5,ko_KR:0.5"\nbios = "template"\n'
+    )
     r = runner.invoke(app, ["generate", "--config", str(cfg), "--seed", "5", "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert "wrote 300 profiles in 3 shard(s)" in r.output
@@ -139,3 +145,30 @@ def test_corrupt_checkpoint_is_refused_by_generate_and_eval(tmp_path):
         assert r.returncode == 2 and "corrupt or of another architecture" in r.stderr, r.stderr
         assert len(r.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "o").exists()
+
+
+def test_eval_bios_reports_metrics(prefect_server, tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "ds"
+    r = runner.invoke(app, ["generate", "--rows", "120", "--avatars", "none", "--bios",
+                            "template", "--out", str(out)])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert "## Bios" in (out / "README.md").read_text()
+    r = runner.invoke(app, ["eval-bios", str(out), "--sample", "50", "--json",
+                            str(tmp_path / "m.json")])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    import json
+
+    m = json.loads((tmp_path / "m.json").read_text())
+    assert m["rows"] == 120 and m["leak_rate"] == 0 and m["duplicate_rate"] == 0
+    assert m["template_fallback_rate"] == 1.0 and 0 < m["mean_pairwise_cosine"] < 1
+    assert 0 < m["distinct_2"] <= 1 and m["field_consistency"] > 0.9
+
+
+def test_eval_bios_on_a_dataset_without_bios(prefect_server, tmp_path):
+    out = tmp_path / "ds"
+    r = CliRunner().invoke(app, ["generate", "--rows", "50", "--avatars", "none", "--bios",
+                                 "none", "--out", str(out)])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    r = profilegen("eval-bios", str(out), cwd=tmp_path)
+    assert r.returncode == 2 and "has no bio column" in r.stderr and "Traceback" not in r.stderr
