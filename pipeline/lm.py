@@ -139,8 +139,6 @@ class Llama(nn.Module):
         self.lm_head = nn.Linear(c.hidden_size, c.vocab_size, bias=False)
         if c.tie_word_embeddings:
             self.lm_head.weight = self.model.embed_tokens.weight
-        inv = 1.0 / (c.rope_theta ** (torch.arange(0, c.head_dim, 2).float() / c.head_dim))
-        self.register_buffer("inv_freq", inv, persistent=False)
 
     # -- weights -------------------------------------------------------------------------
     @classmethod
@@ -182,15 +180,24 @@ class Llama(nn.Module):
     def dtype(self) -> torch.dtype:
         return self.lm_head.weight.dtype
 
+    @property
+    def device(self) -> torch.device:
+        return self.lm_head.weight.device
+
     def _rope(self, pos: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        f = pos.to(torch.float32)[..., None] * self.inv_freq  # (..., S, hd/2)
+        # Frequencies in float32 every time, not a buffer: module.to(bfloat16) would round a
+        # buffer to 3 significant digits, and angle errors grow with the position.
+        c = self.config
+        half = torch.arange(0, c.head_dim, 2, device=pos.device, dtype=torch.float32)
+        inv_freq = 1.0 / (c.rope_theta ** (half / c.head_dim))
+        f = pos.to(torch.float32)[..., None] * inv_freq  # (..., S, hd/2)
         f = torch.cat((f, f), dim=-1)
         return f.cos().to(self.dtype), f.sin().to(self.dtype)
 
     @torch.no_grad()
     def prefill_prefix(self, ids: list[int]) -> tuple[list, list]:
         """Keys and values of the shared prefix, computed once per prompt design."""
-        dev = self.inv_freq.device
+        dev = self.device
         x = torch.tensor([ids], device=dev)
         cos, sin = self._rope(torch.arange(len(ids), device=dev))
         ks, vs = [], []
@@ -211,10 +218,10 @@ class Llama(nn.Module):
     def new_cache(self, prefix: tuple[list, list], batch: int, slots: int) -> KVCache:
         c = self.config
         shape = (batch, c.num_key_value_heads, slots, c.head_dim)
-        kw = {"dtype": self.dtype, "device": self.inv_freq.device}
+        kw = {"dtype": self.dtype, "device": self.device}
         rows_k = [torch.zeros(shape, **kw) for _ in range(c.num_hidden_layers)]
         rows_v = [torch.zeros(shape, **kw) for _ in range(c.num_hidden_layers)]
-        valid = torch.zeros(batch, slots, dtype=torch.bool, device=self.inv_freq.device)
+        valid = torch.zeros(batch, slots, dtype=torch.bool, device=self.device)
         return KVCache(prefix[0], prefix[1], rows_k, rows_v, valid)
 
     @torch.no_grad()

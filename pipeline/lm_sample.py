@@ -82,7 +82,7 @@ class Sampler:
 
     def _batch(self, suffixes, seeds, groups, cfg):
         m, B = self.model, len(suffixes)
-        dev = m.inv_freq.device
+        dev = m.device
         S = max(len(s) for s in suffixes)
         ids = torch.zeros(B, S, dtype=torch.long)
         valid = torch.zeros(B, S, dtype=torch.bool)
