@@ -147,3 +147,17 @@ def test_native_language_falls_back_to_english_for_smollm2(small_cfg):
     t = make_identities(cfg, 0)
     assert set(bios_mod.bio_languages(t, cfg)) == {"en"}
     assert set(t["language"].to_pylist()) > {"en"}
+
+
+def test_bio_model_dir_is_loaded_and_hashed(lm_cfg):
+    """--bio-model DIR: a local Llama-family directory (here: the converted SmolLM2)."""
+    from pipeline.lm_weights import bio_model_sha256, resolve_bio_model
+
+    shipped = resolve_bio_model(None)
+    assert resolve_bio_model(str(shipped)) == shipped
+    assert bio_model_sha256(str(shipped)) != bio_model_sha256(None)  # dir hash vs GGUF hash
+    cfg = lm_cfg.model_copy(update={"bio_model": str(shipped)})
+    assert cfg.dataset_fields()["bio_model_sha256"] == bio_model_sha256(str(shipped))
+    table = make_identities(lm_cfg, 0).slice(0, 4)
+    cols, stats = make_bios(table, cfg, 0)
+    assert stats.rows == 4 and all(cols[0].to_pylist())
