@@ -248,6 +248,9 @@ def finalize(cfg: GenerateConfig, out: Path, card: str) -> dict[str, Any]:
     rows = sum(s["rows"] for s in shards)
     if rows != cfg.rows:
         raise ProfilegenError(f"shards hold {rows} rows, expected {cfg.rows}; rerun")
+    # A worker killed mid-write leaves its temp file; its shard was made again (retry).
+    for stale in (out / "data").glob(".*.tmp-*"):
+        stale.unlink(missing_ok=True)
     _atomic_write_bytes(out / CARD, card.encode())
     manifest = {**_run_header(cfg), "shards": shards}
     write_json(out / MANIFEST, manifest)
