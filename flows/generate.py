@@ -98,8 +98,7 @@ def generate_from_config(
             raise ProfilegenError(f"name must be a plain folder name, got {name!r}")
         out = scheduled_out(root, name, slot)
         cfg = cfg.model_copy(update={"seed": scheduled_seed(cfg.seed, slot), "out": str(out)})
-    with worker_api(cfg):
-        summary = generate_profiles.with_options(task_runner=task_runner(cfg))(cfg, "auto")
+    summary = run_generate(cfg)  # a subflow, on the runner the config names
     summary["seed"] = cfg.seed
     summary["scheduled_for"] = slot.isoformat() if slot else None
     how = (
