@@ -80,6 +80,16 @@ def generate(
         str | None, typer.Option(help="Rows per Parquet shard [default: 50000].")
     ] = None,
     workers: Annotated[str | None, typer.Option(help="Shards made at once [default: 2].")] = None,
+    runner: Annotated[
+        str | None,
+        typer.Option(help="Where shards run: thread, process or dask [default: thread]."),
+    ] = None,
+    dask_address: Annotated[
+        str | None,
+        typer.Option(
+            help="Dask scheduler tcp://HOST:PORT [default: a local cluster].", show_default=False
+        ),
+    ] = None,
     reference_date: Annotated[
         str | None, typer.Option(help="Date ages are computed at [default: 2026-01-01].")
     ] = None,
@@ -115,6 +125,8 @@ def generate(
             bio_dtype=bio_dtype,
             shard_rows=shard_rows,
             workers=workers,
+            runner=runner,
+            dask_address=dask_address,
             reference_date=reference_date,
         )
         from pipeline.dataset import check_output
@@ -125,6 +137,9 @@ def generate(
             from pipeline.lm_weights import resolve_bio_model
 
             resolve_bio_model(cfg.bio_model)  # missing weights or no chat template: fail now
+        from flows.runners import check_orchestration
+
+        check_orchestration(cfg)  # Prefect API and Dask scheduler answer, or one line here
     except ProfilegenError as e:
         fail(str(e))
 
@@ -168,6 +183,45 @@ def generate(
         f"({summary['written']} made, {summary['skipped']} already there; "
         f"config {summary['config_hash']})"
     )
+
+
+@app.command()
+def serve(
+    cron: Annotated[str, typer.Option(help='When to run, e.g. "0 2 * * *" (02:00 UTC daily).')],
+    config: Annotated[Path, typer.Option("--config", help="YAML or TOML generate config.")],
+    name: Annotated[
+        str, typer.Option(help="Deployment name; datasets go to ROOT/NAME/<slot>/.")
+    ] = "profiles",
+    root: Annotated[str, typer.Option(help="Folder that holds the dated datasets.")] = "output",
+) -> None:
+    """Serve scheduled generation from this process (needs `prefect server start`)."""
+    try:
+        build_config(config)  # a bad config fails now, not at 02:00
+        if not name or Path(name).name != name:
+            raise ProfilegenError(f"--name must be a plain folder name, got {name!r}")
+        from prefect.client.schemas.schedules import CronSchedule
+        from prefect.settings import PREFECT_API_URL
+
+        try:
+            CronSchedule(cron=cron)
+        except ValueError:
+            raise ProfilegenError(f"--cron: not a valid cron expression: {cron!r}") from None
+        if not PREFECT_API_URL.value():
+            # The ephemeral server has no scheduler: the schedule would never fire.
+            raise ProfilegenError(
+                "serve needs a running Prefect server: start `prefect server start` and set "
+                "PREFECT_API_URL=http://127.0.0.1:4200/api"
+            )
+        from flows.runners import check_prefect_api
+
+        check_prefect_api()
+    except ProfilegenError as e:
+        fail(str(e))
+
+    from flows.generate import generate_from_config
+
+    params = {"config_file": str(config.resolve()), "name": name, "root": str(Path(root).resolve())}
+    generate_from_config.serve(name=name, cron=cron, parameters=params)
 
 
 @app.command("train-avatars")

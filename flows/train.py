@@ -13,6 +13,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows import progress
+from flows.scheduling import schedule_slot
 from pipeline.avatar_eval import (
     evaluate_checkpoint,
     load_training_data,
@@ -20,6 +21,7 @@ from pipeline.avatar_eval import (
     write_model_card,
 )
 from pipeline.avatar_train import TrainConfig, train
+from pipeline.scheduling import scheduled_seed, slot_name
 
 
 @task(cache_policy=NO_CACHE)
@@ -69,7 +71,15 @@ def hardware() -> str:
 def train_avatar_gan(
     tc: dict, out: str, resume: bool = False, command: str = "", baseline: str | None = None
 ) -> dict[str, Any]:
-    """Train (or resume) the avatar GAN into `out`, evaluate it, write its model card."""
+    """Train (or resume) the avatar GAN into `out`, evaluate it, write its model card.
+
+    A run created by a schedule trains into OUT/<slot>/ with a seed mixed from tc's seed and
+    the slot, so a weekly retrain never overwrites last week's model.
+    """
+    slot = schedule_slot()
+    if slot is not None:
+        out = str(Path(out) / slot_name(slot))
+        tc = {**tc, "seed": scheduled_seed(tc.get("seed", 0), slot)}
     run = fit(tc, out, resume, command)
     metrics = evaluate_checkpoint(out, baseline=baseline)
     card = write_model_card(out, metrics, baseline=baseline)

@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -20,7 +21,7 @@ from pipeline.errors import ProfilegenError
 from pipeline.locales import DEFAULT_MIX, get_locale
 
 # Fields that say where and how to run, not what to make.
-RUN_FIELDS = ("out", "workers", "avatar_checkpoint", "bio_model")
+RUN_FIELDS = ("out", "workers", "avatar_checkpoint", "bio_model", "runner", "dask_address")
 
 
 class GenerateConfig(BaseModel):
@@ -54,7 +55,11 @@ class GenerateConfig(BaseModel):
     bio_retries: int = Field(3, ge=0, le=10, description="LM resamples before the template")
     bio_dtype: Literal["auto", "float32", "bfloat16"] = "auto"
     out: str = "output/demo"
-    workers: int = Field(2, gt=0, le=64, description="shards made at once (threads)")
+    workers: int = Field(2, gt=0, le=64, description="shards made at once")
+    # How shards are spread: threads of this process, a process pool, or Dask workers (a
+    # local cluster of `workers` processes, or the scheduler at dask_address).
+    runner: Literal["thread", "process", "dask"] = "thread"
+    dask_address: str | None = Field(None, description="Dask scheduler, tcp://HOST:PORT")
 
     @field_validator(
         "seed", "rows", "shard_rows", "age_min", "age_max", "workers", "avatar_size",
@@ -72,6 +77,21 @@ class GenerateConfig(BaseModel):
                 raise ValueError(f"must be an integer, got {v!r}") from None
         return v
 
+    @field_validator("dask_address")
+    @classmethod
+    def _dask_address(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"(tcp|tls)://[^/\s]+:\d+", v):
+            raise ValueError(f"expected tcp://HOST:PORT, got {v!r}")
+        return v
+
+    @model_validator(mode="before")
+    @classmethod
+    def _address_means_dask(cls, data: Any) -> Any:
+        # --dask-address alone is enough to ask for the Dask runner.
+        if isinstance(data, dict) and data.get("dask_address") and data.get("runner") is None:
+            data = {**data, "runner": "dask"}
+        return data
+
     @field_validator("locales", mode="before")
     @classmethod
     def _locales(cls, v: Any) -> Any:
@@ -88,6 +108,8 @@ class GenerateConfig(BaseModel):
         total = sum(self.locales.values())
         if abs(total - 1.0) > 1e-6:
             raise ValueError(f"locales: weights sum to {total:g}, not 1")
+        if self.dask_address and self.runner != "dask":
+            raise ValueError(f"dask_address needs runner dask, not {self.runner}")
         if self.age_min > self.age_max:
             raise ValueError(f"age_min {self.age_min} is above age_max {self.age_max}")
         return self

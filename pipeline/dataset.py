@@ -253,6 +253,8 @@ def finalize(cfg: GenerateConfig, out: Location, card: str) -> dict[str, Any]:
     rows = sum(s["rows"] for s in shards)
     if rows != cfg.rows:
         raise ProfilegenError(f"shards hold {rows} rows, expected {cfg.rows}; rerun")
+    # A worker killed mid-write leaves its temp file; its shard was made again (retry).
+    store.clean_temp("data")
     store.put_bytes(CARD, card.encode())
     manifest = {**_run_header(cfg), "shards": shards}
     write_json(store, MANIFEST, manifest)
