@@ -9,20 +9,21 @@ import os
 import signal
 from pathlib import Path
 
-import pipeline.dataset as dataset
+import pipeline.storage as storage
 
 MARKER = Path(os.environ["PROFILEGEN_TEST_KILL_MARKER"])
-# Dask may run a preload twice in one process: never wrap the wrapper.
-_real = getattr(dataset.pq.write_table, "real", dataset.pq.write_table)
+# Dask may run a preload twice in one process: never wrap the wrapper. (This patches
+# os.replace for the whole worker process, which runs nothing but this test's shards.)
+_real = getattr(storage.os.replace, "real", storage.os.replace)
 
 
-def _write_then_die(table, where, **kw):
-    _real(table, where, **kw)
-    if ".train-00001-" in str(where) and not MARKER.exists():
-        MARKER.write_text(str(where))
-        os.truncate(where, os.path.getsize(where) // 2)
+def _half_written_then_die(src, dst, *args, **kw):
+    if ".train-00001-" in str(src) and not MARKER.exists():
+        MARKER.write_text(str(src))
+        os.truncate(src, os.path.getsize(src) // 2)
         os.kill(os.getpid(), signal.SIGKILL)
+    return _real(src, dst, *args, **kw)
 
 
-_write_then_die.real = _real
-dataset.pq.write_table = _write_then_die
+_half_written_then_die.real = _real
+storage.os.replace = _half_written_then_die

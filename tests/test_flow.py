@@ -48,10 +48,10 @@ def test_failed_run_resumes_to_the_same_bytes(prefect_server, small_cfg, tmp_pat
     cfg = small_cfg(out=str(tmp_path / "broken"), workers=1)
     real = profiles.build_shard
 
-    def flaky(c, shard):
+    def flaky(c, shard, *rest):
         if shard == 2:
             raise RuntimeError("worker died")
-        return real(c, shard)
+        return real(c, shard, *rest)
 
     monkeypatch.setattr(profiles, "build_shard", flaky)
     with pytest.raises(RuntimeError, match="worker died"):
@@ -76,13 +76,13 @@ def test_shards_run_concurrently_but_bounded_by_workers(
 
     real, lock, running, peak = profiles.build_shard, threading.Lock(), [0], [0]
 
-    def slow(c, shard):
+    def slow(c, shard, *rest):
         with lock:
             running[0] += 1
             peak[0] = max(peak[0], running[0])
         time.sleep(0.5)
         try:
-            return real(c, shard)
+            return real(c, shard, *rest)
         finally:
             with lock:
                 running[0] -= 1

@@ -109,11 +109,11 @@ def test_a_shard_that_fails_once_is_retried(prefect_server, small_cfg, tmp_path,
 
     real, calls = profiles.build_shard, []
 
-    def flaky(c, shard):
+    def flaky(c, shard, *rest):
         calls.append(shard)
         if shard == 2 and calls.count(2) == 1:
             raise RuntimeError("worker died")
-        return real(c, shard)
+        return real(c, shard, *rest)
 
     monkeypatch.setattr(profiles, "build_shard", flaky)
     summary = run_generate(small_cfg(out=str(tmp_path / "ds"), seed=11))
