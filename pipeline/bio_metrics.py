@@ -82,19 +82,25 @@ def mean_pairwise_cosine(texts: Sequence[str]) -> float:
 
 
 @cache
-def _vocab() -> tuple[dict[str, str], dict[str, str]]:
-    """Lower-cased occupation titles and interests from our own tables -> canonical name."""
+def _vocab() -> tuple[tuple[dict[str, str], re.Pattern], tuple[dict[str, str], re.Pattern]]:
+    """Occupation titles and interests from our own tables: lower-cased name -> canonical
+    name, and one alternation regex over all of them (longest first)."""
     from pipeline.interests import load_interests
     from pipeline.occupations import load_jobs
 
-    occ = {j[0].lower(): j[0] for j in load_jobs() if len(j[0]) > 4}
-    ints = {i.lower(): i for i in load_interests()[0] if len(i) > 3}
+    def table(names):
+        d = {n.lower(): n for n in names}
+        alt = "|".join(map(re.escape, sorted(d, key=len, reverse=True)))
+        return d, re.compile(rf"(?<!\w)(?:{alt})(?!\w)")
+
+    occ = table(j[0] for j in load_jobs() if len(j[0]) > 4)
+    ints = table(i for i in load_interests()[0] if len(i) > 3)
     return occ, ints
 
 
-def _mentions(text: str, table: dict[str, str]) -> set[str]:
-    low = f" {text.lower()} "
-    return {v for k, v in table.items() if re.search(rf"(?<![\w]){re.escape(k)}(?![\w])", low)}
+def _mentions(text: str, vocab: tuple[dict[str, str], re.Pattern]) -> set[str]:
+    names, pattern = vocab
+    return {names[m.group()] for m in pattern.finditer(text.lower())}
 
 
 def field_consistency(bios: Sequence[str], rows: Sequence[dict]) -> dict[str, float]:
@@ -137,14 +143,19 @@ def bio_metrics(
     gate: Sequence[dict] = (),
     sample: int = 1000,
     seed: int = 0,
+    text_sample: int = 50_000,
 ) -> dict[str, float | int]:
-    """Every bio metric for one dataset; `gate` = the shard receipts' "bios" counts."""
+    """Every bio metric for one dataset; `gate` = the shard receipts' "bios" counts.
+
+    Leaks and duplicates are counted over every bio; distinct-n and field consistency over
+    a seeded sample of `text_sample` rows, the embedding cosine over `sample` of them."""
     n = len(bios)
     lm_rows = sum(g.get("rows", 0) for g in gate)
     first = sum(g.get("first_try", 0) for g in gate)
     rng = np.random.default_rng(seed)
     pick = np.sort(rng.choice(n, size=min(sample, n), replace=False)) if n else []
     keyed = [b.lower() for b in bios]
+    text_pick = np.sort(rng.choice(n, size=min(text_sample, n), replace=False)) if n else []
     out = {
         "rows": n,
         "lm_share": sum(s == "lm" for s in sources) / max(n, 1),
@@ -152,12 +163,12 @@ def bio_metrics(
         "first_try_pass_rate": first / lm_rows if lm_rows else float("nan"),
         "leak_rate": sum(has_leak(b) for b in bios) / max(n, 1),
         "duplicate_rate": 1 - len(set(keyed)) / max(n, 1),
-        "distinct_1": distinct_n(bios, 1),
-        "distinct_2": distinct_n(bios, 2),
+        "distinct_1": distinct_n([bios[i] for i in text_pick], 1),
+        "distinct_2": distinct_n([bios[i] for i in text_pick], 2),
         "mean_chars": float(np.mean([len(b) for b in bios])) if n else 0.0,
         "mean_pairwise_cosine": mean_pairwise_cosine([bios[i] for i in pick]),
     }
-    out.update(field_consistency(bios, rows))
+    out.update(field_consistency([bios[i] for i in text_pick], [rows[i] for i in text_pick]))
     rejects: dict[str, int] = {}
     for g in gate:
         for k, v in g.get("rejects", {}).items():
@@ -178,9 +189,10 @@ def format_bio_metrics(m: dict) -> str:
     return "\n".join(lines)
 
 
-def dataset_bio_metrics(out, n_shards: int, sample: int = 1000) -> dict:
-    """bio_metrics over a written dataset (a folder or URL), gate counts from its receipts
-    (while the run is open) or from its manifest (once finished)."""
+def dataset_bio_metrics(out, n_shards: int, sample: int = 1000, max_rows: int = 500_000) -> dict:
+    """bio_metrics over a written dataset (a folder or URL): the bios of its first shards up
+    to `max_rows` rows (reading 100M bios for a card would cost more than making them), gate
+    counts from all its receipts (while the run is open) or its manifest (once finished)."""
     import pyarrow.parquet as pq
 
     from pipeline.dataset import finished_shard, read_manifest, shard_file
@@ -192,10 +204,13 @@ def dataset_bio_metrics(out, n_shards: int, sample: int = 1000) -> dict:
     else:
         entries = [finished_shard(store, i, n_shards) or {} for i in range(n_shards)]
     cols = ["bio", "bio_source", "occupation", "interests"]
-    tables = []
+    tables, have = [], 0
     for i in range(n_shards):
+        if have >= max_rows:
+            break
         fs, path = store.arrow(shard_file(i, n_shards))
         tables.append(pq.read_table(path, columns=cols, filesystem=fs))
+        have += tables[-1].num_rows
     import pyarrow as pa
 
     t = pa.concat_tables(tables)
