@@ -59,7 +59,9 @@ def generate(
     ] = None,
     bio_model: Annotated[
         str | None,
-        typer.Option(help="Llama-family HF model dir or hub id [default: SmolLM2-135M, shipped]."),
+        typer.Option(
+            help="HF causal-LM dir or hub id with a chat template [default: SmolLM2-135M]."
+        ),
     ] = None,
     bio_language: Annotated[
         str | None,

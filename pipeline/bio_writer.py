@@ -7,6 +7,7 @@ without the rest of profilegen's dependencies.
 """
 
 import dataclasses
+import json
 import logging
 import os
 import threading
@@ -18,6 +19,7 @@ from pipeline.bio_prompt import fields_line, opener, persona
 from pipeline.errors import ProfilegenError
 
 log = logging.getLogger("profilegen.bios")
+FAST_ARCHS = ("llama", "mistral")  # what pipeline/lm.py implements
 
 
 class BioWriter:
@@ -29,17 +31,32 @@ class BioWriter:
         from transformers import PreTrainedTokenizerFast
 
         from pipeline.lm import Llama
-        from pipeline.lm_sample import Sampler
+        from pipeline.lm_sample import HFSampler, Sampler
 
         self.lock = threading.Lock()  # one generation at a time: torch already uses every core
         self.dtype = resolve_dtype(dtype)
         self.device = bio_device()
-        model = Llama.from_pretrained(model_dir).to(self.device, getattr(torch, self.dtype))
-        self.model = model.fuse()
+        arch = json.loads((model_dir / "config.json").read_text()).get("model_type")
+        # Llama-family checkpoints run on our shared-prefix decoder; any other causal LM
+        # runs through transformers (same sampling, no prefix sharing: slower).
+        self.fast = arch in FAST_ARCHS
+        if self.fast:
+            model = Llama.from_pretrained(model_dir).to(self.device, getattr(torch, self.dtype))
+            self.model = model.fuse()
+            vocab = self.model.config.vocab_size
+        else:
+            from transformers import AutoModelForCausalLM
+
+            self.model = (
+                AutoModelForCausalLM.from_pretrained(model_dir, dtype=getattr(torch, self.dtype))
+                .to(self.device)
+                .eval()
+            )
+            vocab = self.model.config.get_text_config().vocab_size
         self.tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         hf_tok = PreTrainedTokenizerFast.from_pretrained(model_dir)
         self.prefix, self.turn_end = split_chat_template(hf_tok)
-        vocab = self.model.config.vocab_size
+        vocab = min(vocab, self.tok.get_vocab_size(with_added_tokens=True))
         special = {t.content for t in hf_tok.added_tokens_decoder.values()}
         stop = {hf_tok.convert_tokens_to_ids(t) for t in special if "end" in t or "eos" in t}
         stop |= {i for i in (hf_tok.eos_token_id,) if i is not None}
@@ -61,9 +78,8 @@ class BioWriter:
             words({"He", "he", "him", "his", "His", "himself"}),
             words({"She", "she", "her", "Her", "hers", "herself"}),
         )
-        self.sampler = Sampler(
-            self.model, self.tok.encode(self.prefix).ids, stop, [banned, he, she]
-        )
+        make = Sampler if self.fast else HFSampler
+        self.sampler = make(self.model, self.tok.encode(self.prefix).ids, stop, [banned, he, she])
 
     def suffix(self, row: dict, seed: int) -> tuple[str, str]:
         p = persona(seed)

@@ -42,9 +42,7 @@ class GenerateConfig(BaseModel):
     avatar_size: int | None = Field(None, ge=16, le=1024, description="resize avatars to this")
     # lm: SmolLM2 (or bio_model) writes, the quality gate judges, templates catch the rest.
     bios: Literal["none", "template", "lm"] = "lm"
-    bio_model: str | None = Field(
-        None, description="HF Llama-family dir or hub id (default: SmolLM2)"
-    )
+    bio_model: str | None = Field(None, description="HF causal-LM dir or hub id (default: SmolLM2)")
     bio_language: Literal["native", "en"] = "native"
     bio_temperature: float = Field(0.7, gt=0, le=2)
     bio_top_k: int = Field(40, ge=1, le=1000)

@@ -10,6 +10,7 @@ Sampling draws one uniform per row and step from a counter-based hash of (row se
 so a row's text depends on its own seed, not on which rows share its batch.
 """
 
+import inspect
 from dataclasses import dataclass
 
 import numpy as np
@@ -134,3 +135,66 @@ class Sampler:
                 results[orig] = (gen[r].tolist(), False)
         for i in range(B):
             yield i, results[i][0], results[i][1]
+
+
+class HFSampler(Sampler):
+    """The same sampling (per-row uniforms, bans, penalty, stops) for any transformers
+    causal LM: full prompts, left-padded, its own KV cache. No shared prefix and no row
+    dropping, so several times slower than `Sampler`; it is the `--bio-model` path for
+    architectures pipeline/lm.py does not implement (Qwen2, Gemma, Phi, GPT-2, ...)."""
+
+    def __init__(self, model, prefix: list[int], stop: set[int], banned: list[set[int]]):
+        self.model, self.prefix = model, prefix
+        # transformers 5.x renames forward's `past_key_values` to `cache` (old name deprecated).
+        params = inspect.signature(model.forward).parameters
+        self.cache_arg = "cache" if "cache" in params else "past_key_values"
+        self.stop = torch.tensor(sorted(stop))
+        bias = torch.zeros(len(banned), model.config.get_text_config().vocab_size)
+        for g, ids in enumerate(banned):
+            bias[g, sorted(i for i in ids | banned[0] if i < bias.shape[1])] = float("-inf")
+        self.bias = bias
+
+    @torch.no_grad()
+    def _batch(self, suffixes, seeds, groups, cfg):
+        m, dev = self.model, self.model.device
+        rows = [self.prefix + s for s in suffixes]
+        B, S = len(rows), max(len(r) for r in rows)
+        ids = torch.zeros(B, S, dtype=torch.long)
+        mask = torch.zeros(B, S, dtype=torch.long)
+        for r, toks in enumerate(rows):
+            ids[r, S - len(toks) :] = torch.tensor(toks)
+            mask[r, S - len(toks) :] = 1
+        # Positions count real tokens only: left padding must not shift a row's positions.
+        pos = (mask.cumsum(-1) - 1).clamp_min(0)
+        ids, mask, pos = ids.to(dev), mask.to(dev), pos.to(dev)
+        out = m(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True)
+        past, logits = out.past_key_values, out.logits[:, -1]
+        seeds = np.array(seeds, dtype=np.uint64)
+        bias = self.bias.to(dev)[groups.to(dev)]
+        stop = self.stop.to(dev)
+        gen = torch.zeros(B, 0, dtype=torch.long, device=dev)
+        done = torch.zeros(B, dtype=torch.bool)
+        results = {}
+        last = pos[:, -1]
+        for t in range(cfg.max_new_tokens):
+            logits = logits.float() + bias
+            if gen.shape[1]:
+                g = logits.gather(1, gen)
+                g = torch.where(g > 0, g / cfg.repetition_penalty, g * cfg.repetition_penalty)
+                logits.scatter_(1, gen, g)
+            u = torch.from_numpy(uniforms(seeds, t)).float().to(dev)
+            tok = pick(logits, u, cfg)
+            stopped = torch.isin(tok, stop).cpu() & ~done
+            gen = torch.cat((gen, tok[:, None]), dim=1)
+            for r in torch.nonzero(stopped)[:, 0].tolist():
+                results[r] = (gen[r, :-1].tolist(), True)
+            done |= stopped
+            if bool(done.all()) or t == cfg.max_new_tokens - 1:
+                break
+            mask = torch.cat((mask, torch.ones(B, 1, dtype=mask.dtype, device=dev)), dim=1)
+            last = last + 1
+            out = m(input_ids=tok[:, None], attention_mask=mask, position_ids=last[:, None],
+                    use_cache=True, **{self.cache_arg: past})  # fmt: skip
+            past, logits = out.past_key_values, out.logits[:, -1]
+        for r in range(B):
+            yield r, *results.get(r, (gen[r].tolist(), False))

@@ -106,15 +106,15 @@ def resolve_bio_model(spec: str | None) -> Path:
     if not path.is_dir():
         raise ProfilegenError(f"--bio-model {spec}: no such model directory")
     if not (path / "config.json").is_file() or not any(path.glob("*.safetensors")):
+        # safetensors only: a pickled .bin would run code from the model directory.
         raise ProfilegenError(f"--bio-model {spec}: needs config.json and *.safetensors weights")
     if not (path / "tokenizer.json").is_file():
         raise ProfilegenError(f"--bio-model {spec}: needs a tokenizer.json (a fast tokenizer)")
     if not has_chat_template(path):
         raise ProfilegenError(f"--bio-model {spec}: the tokenizer has no chat template")
     arch = json.loads((path / "config.json").read_text()).get("model_type")
-    if arch not in ("llama", "mistral"):
-        # The sampler is written for the Llama block (Mistral shares it).
-        raise ProfilegenError(f"--bio-model {spec}: {arch!r} models are not supported (llama)")
+    if not arch:
+        raise ProfilegenError(f"--bio-model {spec}: config.json names no model_type")
     return path
 
 
