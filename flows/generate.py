@@ -65,7 +65,11 @@ def generate_profiles(config: GenerateConfig, mode: Mode = "auto") -> dict[str, 
     schema = read_shard_schema(out, shard_file(0, config.n_shards)).remove_metadata()
     bio_metrics = None
     if config.bios != "none":
+        from pipeline.bio_dedupe import dedupe_bios
         from pipeline.bio_metrics import dataset_bio_metrics
+
+        # Shards made their bios apart: a bio repeated across shards is replaced here.
+        dedupe_bios(out, config)
 
         bio_metrics = dataset_bio_metrics(out, config.n_shards, sample=500)
     card = render_card(config, schema, provenance(config), bio_metrics)

@@ -52,6 +52,10 @@ def _write_dataset(cfg, out, mode="auto"):
 
     for i in prepare_output(cfg, out, mode):
         make_shard(cfg, out, i)
+    if cfg.bios != "none":
+        from pipeline.bio_dedupe import dedupe_bios
+
+        dedupe_bios(cfg=cfg, out=out)
     schema = read_shard_schema(out, shard_file(0, cfg.n_shards)).remove_metadata()
     return finalize(cfg, out, render_card(cfg, schema, provenance(cfg)))
 

@@ -191,3 +191,48 @@ def test_other_architectures_run_through_transformers(lm_cfg, tmp_path):
     assert [c.to_pylist() for c in first] == [c.to_pylist() for c in again]
     assert 6 <= stats.attempts <= 6 * 3  # bio_retries=2
     assert all(first[0].to_pylist()) and stats.lm + stats.template == 6
+
+
+def test_bios_repeated_across_shards_are_replaced(small_cfg, write_dataset, tmp_path):
+    """Shards make bios apart; once they all exist, a bio seen in an earlier shard is swapped
+    for a fresh template bio and that shard rewritten with a new receipt; idempotent."""
+    import pyarrow as pa
+
+    from pipeline.bio_dedupe import dedupe_bios
+    from pipeline.dataset import (
+        finished_shard,
+        prepare_output,
+        provenance,
+        read_shard,
+        record_shard,
+        shard_file,
+        write_shard,
+    )
+    from pipeline.profiles import make_shard
+    from pipeline.validate import validate_dataset
+
+    cfg = small_cfg(rows=300, shard_rows=100, bios="template")
+    out = tmp_path / "ds"
+    for i in prepare_output(cfg, out):  # the shards, as the flow's tasks make them
+        make_shard(cfg, out, i)
+    # Plant repeats: shard 2 row 5 and shard 1 row 0 copy shard 0 row 3 (case aside).
+    first = read_shard(out, shard_file(0, 3))["bio"][3].as_py()
+    for shard, row in ((2, 5), (1, 0)):
+        t = read_shard(out, shard_file(shard, 3)).replace_schema_metadata(None)
+        bios = t["bio"].to_pylist()
+        bios[row] = first.upper()
+        t = t.set_column(t.schema.get_field_index("bio"), "bio", pa.array(bios))
+        entry = finished_shard(out, shard, 3)
+        sha = write_shard(t, out, shard_file(shard, 3), provenance(cfg))
+        record_shard(out, shard, {**entry, "sha256": sha})
+    assert dedupe_bios(out, cfg) == 2
+    assert dedupe_bios(out, cfg) == 0
+    for shard in (1, 2):
+        entry = finished_shard(out, shard, 3)  # the receipt matches the rewritten bytes
+        assert entry is not None and entry["bios"]["cross_shard_repeats"] == 1
+    write_dataset(cfg, out)  # resume: shards verified and kept, the manifest written
+    t = pq.read_table(out / "data")
+    bios = t["bio"].to_pylist()
+    assert len({b.lower() for b in bios}) == 300 and bios[3] == first
+    assert t["bio_source"][100].as_py() == "template"
+    assert all(c.ok for c in validate_dataset(out))
