@@ -54,6 +54,22 @@ def main() -> None:
             dt = time.perf_counter() - t0
         res[f"sample_{name}_per_s"] = (a.n // a.batch) * a.batch / dt
         print(name, f"{res[f'sample_{name}_per_s']:,.0f} avatars/s (sample + copy to host)")
+    # The path `generate` takes: AvatarGAN.sample (per-row latents made on the CPU from each
+    # row's seed, generator on the GPU), and how far its pixels are from the CPU's.
+    seeds = np.arange(16384, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    labels = np.stack([rng.integers(0, len(v), 16384) for v in CONDITIONS.values()], axis=1)
+    t0 = time.perf_counter()
+    on_gpu = model.sample(labels, seeds, batch=4096)
+    res["model_sample_per_s"] = len(seeds) / (time.perf_counter() - t0)
+    model.generator.cpu()
+    on_cpu = model.sample(labels[:64], seeds[:64])
+    diff = np.abs(on_cpu.astype(int) - on_gpu[:64].astype(int))
+    res["gpu_vs_cpu_mean_abs_diff"] = float(diff.mean())
+    res["gpu_vs_cpu_max_abs_diff"] = int(diff.max())
+    print(
+        f"AvatarGAN.sample on GPU {res['model_sample_per_s']:,.0f}/s; vs CPU pixels: mean "
+        f"|diff| {diff.mean():.3f}, max {diff.max()} (of 255)"
+    )
     procs = os.cpu_count() or 1
     t0 = time.perf_counter()
     with Pool(procs) as pool:

@@ -281,11 +281,13 @@ class AvatarGAN:
         """labels: (n, n_conditions) ints; seeds: (n,) uint64, one per image so an image
         depends only on its own seed and labels -> uint8 (n, S, S, 3)."""
         out = []
+        dev = next(self.generator.parameters()).device  # cpu, or cuda when loaded there
         for s in range(0, len(labels), batch):
             z = torch.stack([noise(int(k), self.config.z_dim) for k in seeds[s : s + batch]])
             y = torch.as_tensor(labels[s : s + batch], dtype=torch.long)
-            x = self.generator(z, y)
-            out.append(((x.permute(0, 2, 3, 1) + 1) * 127.5).round().clamp(0, 255).byte().numpy())
+            x = self.generator(z.to(dev), y.to(dev))
+            x = ((x.permute(0, 2, 3, 1) + 1) * 127.5).round().clamp(0, 255).byte()
+            out.append(x.cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, 0, 0, 3), np.uint8)
 
 

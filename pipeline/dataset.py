@@ -61,7 +61,10 @@ def provenance(cfg: GenerateConfig) -> dict[str, Any]:
     fields = cfg.dataset_fields()
     models = {}
     if "avatar_model_sha256" in fields:
-        models["avatar"] = {"sha256": fields["avatar_model_sha256"], "arch": "avatar-gan"}
+        from pipeline.avatars import avatar_device
+
+        models["avatar"] = {"sha256": fields["avatar_model_sha256"], "arch": "avatar-gan",
+                            "device": avatar_device()}  # fmt: skip
     if "bio_model_sha256" in fields:
         from pipeline.bio_writer import bio_device, resolve_dtype
 
