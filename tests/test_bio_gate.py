@@ -238,3 +238,13 @@ def test_reasons_are_the_fixed_set():
     assert len(set(REASONS)) == len(REASONS)
     seen = {check_bio(clean_bio(t), ROW) for t, _ in BAD}
     assert seen <= set(REASONS)
+
+
+def test_other_occupations_are_rejected():
+    # Another job from our table contradicts the row's own.
+    dev = row(occupation="Mobile app developer")
+    assert check_bio("Mobile app developer in Austin. I'm also a registered nurse at night.",
+                     dev) == "occupation"  # fmt: skip
+    r = row(occupation="Registered nurse")
+    assert check_bio("Registered nurse in Austin. Night shifts and jazz.", r) is None
+    assert check_bio("Nurse in Austin. Night shifts and jazz.", r) is None  # part of own title
