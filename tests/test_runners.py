@@ -64,8 +64,17 @@ def test_dask_gan_avatars_match_threads(prefect_server, small_cfg, tmp_path):
 def test_dask_lm_bios_match_threads(prefect_server, small_cfg, tmp_path):
     # Each Dask worker loads SmolLM2 once (per-process cache); a row's bio depends on its
     # own seed, not on the worker, the batch it shared or the worker's torch threads.
+    import torch
+
     kw = dict(rows=24, shard_rows=12, locales="en_US:1", bios="lm", workers=2, bio_retries=1)
-    run_generate(small_cfg(out=str(tmp_path / "thread"), **kw))
+    # Same torch thread count on both sides (local Dask workers get cores / workers = 1):
+    # fp32 BLAS may split a matmul's sum differently with another thread count.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        run_generate(small_cfg(out=str(tmp_path / "thread"), **kw))
+    finally:
+        torch.set_num_threads(threads)
     run_generate(small_cfg(out=str(tmp_path / "dask"), runner="dask", **kw))
     assert file_bytes(tmp_path / "dask") == file_bytes(tmp_path / "thread")
     import pyarrow.parquet as pq
