@@ -7,7 +7,6 @@ Every random choice derives from (dataset seed, global row index, attempt), so a
 bio does not depend on which shard or batch it lands in.
 """
 
-import logging
 import os
 import threading
 from collections import Counter
@@ -20,11 +19,10 @@ import pyarrow as pa
 
 from pipeline.bio_gate import check_bio
 from pipeline.bio_templates import template_bio
-from pipeline.bio_writer import BioWriter, resolve_dtype  # noqa: F401 (re-exported)
+from pipeline.bio_writer import BioWriter
 from pipeline.config import GenerateConfig
 from pipeline.errors import ProfilegenError
 
-log = logging.getLogger("profilegen.bios")
 BIO_FIELDS = ("bio", "bio_source", "bio_language")
 # Languages each shipped model writes well enough to pass the gate; others get English.
 MODEL_LANGUAGES = {"smollm2-135m": ("en",)}
@@ -87,14 +85,14 @@ def make_bios(
     seen: set[str] = set()
     if cfg.bios == "lm":
         writer = get_writer(cfg.bio_model, cfg.bio_dtype)
+        style = row_seeds(cfg.seed, start, n)  # persona and opener: fixed across attempts
         todo = list(range(n))
         for attempt in range(1 + cfg.bio_retries):
             if not todo:
                 break
             seeds = row_seeds(cfg.seed, start, n, salt=1 + attempt)
             texts, stopped = writer.write([rows[i] for i in todo], [int(seeds[i]) for i in todo],
-                                          [int(row_seeds(cfg.seed, start, n)[i]) for i in todo],
-                                          cfg)  # fmt: skip
+                                          [int(style[i]) for i in todo], cfg)  # fmt: skip
             stats.attempts += len(todo)
             left, accepted = [], 0
             for i, text, ok in zip(todo, texts, stopped, strict=True):
