@@ -22,6 +22,7 @@ from pipeline.bio_templates import template_bio
 from pipeline.bio_writer import BioWriter
 from pipeline.config import GenerateConfig
 from pipeline.errors import ProfilegenError
+from pipeline.mix import GOLDEN, splitmix64
 
 BIO_FIELDS = ("bio", "bio_source", "bio_language")
 # Languages each shipped model writes well enough to pass the gate; others get English.
@@ -34,12 +35,8 @@ def row_seeds(seed: int, start: int, n: int, salt: int = 0) -> np.ndarray:
         z = np.uint64(seed) * np.uint64(0xD1B54A32D192ED03) + np.uint64(salt) * np.uint64(
             0x8CB92BA72F3D8DD7
         )
-        z = z + (np.arange(start, start + n, dtype=np.uint64) + np.uint64(1)) * np.uint64(
-            0x9E3779B97F4A7C15
-        )
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return z ^ (z >> np.uint64(31))
+        z = z + (np.arange(start, start + n, dtype=np.uint64) + np.uint64(1)) * GOLDEN
+        return splitmix64(z)
 
 
 @dataclass

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from pipeline.lm import Llama
+from pipeline.mix import GOLDEN, splitmix64
 
 _M64 = (1 << 64) - 1
 
@@ -34,10 +35,7 @@ class SampleConfig:
 def uniforms(seeds: np.ndarray, step: int) -> np.ndarray:
     """One U[0,1) per row from SplitMix64(seed + golden * (step+1)): stateless and cheap."""
     with np.errstate(over="ignore"):
-        z = seeds.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15) * np.uint64(step + 1)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        z = z ^ (z >> np.uint64(31))
+        z = splitmix64(seeds.astype(np.uint64) + GOLDEN * np.uint64(step + 1))
     return (z >> np.uint64(11)).astype(np.float64) / float(1 << 53)
 
 

@@ -1,0 +1,15 @@
+"""SplitMix64's finaliser on numpy arrays: the counter-based hash behind every per-row
+random stream of the bio stage (row seeds, sampling uniforms). Numpy only, so the GPU
+benchmark's slim install can import it."""
+
+import numpy as np
+
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def splitmix64(z: np.ndarray) -> np.ndarray:
+    """A bijection on uint64 with full avalanche: nearby counters give unrelated words."""
+    with np.errstate(over="ignore"):
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
