@@ -50,6 +50,18 @@ def pick(logits: torch.Tensor, u: torch.Tensor, cfg: SampleConfig) -> torch.Tens
     return idx.gather(1, choice[:, None])[:, 0]
 
 
+def next_token(logits, bias, gen, seeds: np.ndarray, step: int, cfg: SampleConfig):
+    """One sampling step for a batch: bans (bias), repetition penalty, each row's uniform."""
+    logits = logits.float() + bias
+    if gen.shape[1]:
+        # CTRL-style penalty on tokens this row already wrote: small models loop.
+        g = logits.gather(1, gen)
+        g = torch.where(g > 0, g / cfg.repetition_penalty, g * cfg.repetition_penalty)
+        logits.scatter_(1, gen, g)
+    u = torch.from_numpy(uniforms(seeds, step)).float().to(logits.device)
+    return pick(logits, u, cfg)
+
+
 class Sampler:
     """Continuations of `prefix` (token ids) for many row-specific suffixes."""
 
@@ -102,14 +114,7 @@ class Sampler:
         gen = torch.zeros(B, 0, dtype=torch.long, device=dev)
         results = {}
         for t in range(cfg.max_new_tokens):
-            logits = m.lm_head(h).float() + bias
-            if gen.shape[1]:
-                # CTRL-style penalty on tokens this row already wrote: small models loop.
-                g = logits.gather(1, gen)
-                g = torch.where(g > 0, g / cfg.repetition_penalty, g * cfg.repetition_penalty)
-                logits.scatter_(1, gen, g)
-            u = torch.from_numpy(uniforms(seeds[alive.numpy()], t)).float().to(dev)
-            tok = pick(logits, u, cfg)
+            tok = next_token(m.lm_head(h), bias, gen, seeds[alive.numpy()], t, cfg)
             stopped = torch.isin(tok, stop).cpu() & ~dead
             gen = torch.cat((gen, tok[:, None]), dim=1)
             for r in torch.nonzero(stopped)[:, 0].tolist():
@@ -175,13 +180,7 @@ class HFSampler(Sampler):
         results = {}
         last = pos[:, -1]
         for t in range(cfg.max_new_tokens):
-            logits = logits.float() + bias
-            if gen.shape[1]:
-                g = logits.gather(1, gen)
-                g = torch.where(g > 0, g / cfg.repetition_penalty, g * cfg.repetition_penalty)
-                logits.scatter_(1, gen, g)
-            u = torch.from_numpy(uniforms(seeds, t)).float().to(dev)
-            tok = pick(logits, u, cfg)
+            tok = next_token(logits, bias, gen, seeds, t, cfg)
             stopped = torch.isin(tok, stop).cpu() & ~done
             gen = torch.cat((gen, tok[:, None]), dim=1)
             for r in torch.nonzero(stopped)[:, 0].tolist():
