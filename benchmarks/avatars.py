@@ -22,8 +22,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 
-from pipeline.avatar_gan import AvatarGAN, GANConfig, build, diff_augment  # noqa: E402
-from pipeline.avatars import DEFAULT_CHECKPOINT, encode_png  # noqa: E402
+from pipeline.avatars.gan import AvatarGAN, GANConfig, build, diff_augment  # noqa: E402
+from pipeline.avatars.stage import DEFAULT_CHECKPOINT, encode_png  # noqa: E402
 
 
 def dcgan64(nz: int = 128, ngf: int = 64) -> nn.Module:

@@ -20,9 +20,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline.avatar_gan import AvatarGAN, noise  # noqa: E402
-from pipeline.avatar_labels import CONDITIONS  # noqa: E402
-from pipeline.avatars import encode_png  # noqa: E402
+from pipeline.avatars.conditions import CONDITIONS  # noqa: E402
+from pipeline.avatars.gan import AvatarGAN, noise  # noqa: E402
+from pipeline.avatars.stage import encode_png  # noqa: E402
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ import numpy as np
 
 def rows_for(n: int, seed: int = 1):
     from pipeline.config import build_config
-    from pipeline.identity import make_identities
+    from pipeline.identity.engine import make_identities
 
     cfg = build_config(None, rows=n, shard_rows=n, seed=seed, avatars="none", bios="lm")
     return cfg, make_identities(cfg, 0)
@@ -33,9 +33,9 @@ def bench_naive(n: int, batch: int = 32) -> dict:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from pipeline.bio_gate import check_bio, clean_bio
-    from pipeline.bio_prompt import SYSTEM, fields_line, persona
-    from pipeline.lm_weights import resolve_bio_model
+    from pipeline.bios.gate import check_bio, clean_bio
+    from pipeline.bios.prompt import SYSTEM, fields_line, persona
+    from pipeline.lm.weights import resolve_bio_model
 
     path = resolve_bio_model(None)
     tok = AutoTokenizer.from_pretrained(path)
@@ -74,7 +74,7 @@ def bench_naive(n: int, batch: int = 32) -> dict:
 
 
 def bench_profilegen(n: int, batch: int, dtype: str) -> dict:
-    from pipeline.bios import get_writer, make_bios
+    from pipeline.bios.stage import get_writer, make_bios
 
     cfg, table = rows_for(n, seed=2)
     cfg = cfg.model_copy(update={"bio_batch_size": batch, "bio_dtype": dtype})
@@ -91,8 +91,8 @@ def bench_profilegen(n: int, batch: int, dtype: str) -> dict:
 
 
 def bench_template(n: int) -> dict:
-    from pipeline.bio_templates import template_bios
-    from pipeline.bios import row_seeds
+    from pipeline.bios.stage import row_seeds
+    from pipeline.bios.templates import template_bios
 
     _, table = rows_for(n, seed=3)
     rows = table.to_pylist()
@@ -113,7 +113,7 @@ def main() -> None:
     ap.add_argument("--template-rows", type=int, default=20_000)
     ap.add_argument("--json", help="write the results here too")
     a = ap.parse_args()
-    from pipeline.bios import torch_threads
+    from pipeline.bios.stage import torch_threads
 
     torch_threads()
     res = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cpus"}

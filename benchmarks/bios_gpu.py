@@ -20,10 +20,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def prepare(a) -> None:
-    from pipeline.bio_prompt import country_names
-    from pipeline.bios import row_seeds
+    from pipeline.bios.prompt import country_names
+    from pipeline.bios.stage import row_seeds
     from pipeline.config import build_config
-    from pipeline.identity import make_identities
+    from pipeline.identity.engine import make_identities
 
     cfg = build_config(None, rows=a.rows, shard_rows=a.rows, seed=4, avatars="none", bios="lm")
     rows = make_identities(cfg, 0).to_pylist()
@@ -40,8 +40,8 @@ def prepare(a) -> None:
 def run(a) -> None:
     import torch
 
-    from pipeline.bio_writer import BioWriter
-    from pipeline.lm_weights import convert_gguf
+    from pipeline.bios.writer import BioWriter
+    from pipeline.lm.weights import convert_gguf
 
     gpu = torch.cuda.is_available()
     sync = torch.cuda.synchronize if gpu else (lambda: None)
@@ -76,9 +76,9 @@ def run(a) -> None:
 
 
 def gate(a) -> None:
-    from pipeline.bio_gate import check_bio
+    from pipeline.bios.gate import check_bio
     from pipeline.config import build_config
-    from pipeline.identity import make_identities
+    from pipeline.identity.engine import make_identities
 
     job = json.loads(Path(a.job).read_text())
     got = json.loads(Path(a.texts).read_text())

@@ -57,13 +57,13 @@ def _config(rows: int, shard_rows: int):
 
 
 def _warm(_=None) -> None:
-    from pipeline.identity import make_identities
+    from pipeline.identity.engine import make_identities
 
     make_identities(_config(1000, 1000), 0)  # loads name, city and phone tables once
 
 
 def _shard(args) -> int:
-    from pipeline.identity import make_identities
+    from pipeline.identity.engine import make_identities
 
     rows, shard_rows, i = args
     return make_identities(_config(rows, shard_rows), i).num_rows

@@ -29,10 +29,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 import flows  # noqa: F401  (Prefect settings before Prefect is imported)
-from pipeline.card import render_card
 from pipeline.config import GenerateConfig, build_config
-from pipeline.dataset import finalize, prepare_output, provenance, shard_file
-from pipeline.profiles import make_shard
+from pipeline.dataset.card import render_card
+from pipeline.dataset.shard import make_shard
+from pipeline.dataset.writer import finalize, prepare_output, provenance, shard_file
 
 
 def direct(cfg: GenerateConfig) -> None:

@@ -131,12 +131,12 @@ def generate(
             dask_address=dask_address,
             reference_date=reference_date,
         )
-        from pipeline.dataset import check_output
+        from pipeline.dataset.writer import check_output
 
         check_output(cfg, cfg.out, mode)
         cfg.dataset_fields()  # loads the avatar checkpoint now, so a bad one fails here
         if cfg.bios == "lm":
-            from pipeline.lm_weights import resolve_bio_model
+            from pipeline.lm.weights import resolve_bio_model
 
             resolve_bio_model(cfg.bio_model)  # missing weights or no chat template: fail now
         from flows.runners import check_orchestration
@@ -250,8 +250,8 @@ def train_avatars(
     from dataclasses import asdict
 
     try:
-        from pipeline.avatar_eval import check_training_data
-        from pipeline.avatar_train import TrainConfig, check_resume
+        from pipeline.avatars.evaluate import check_training_data
+        from pipeline.avatars.train import TrainConfig, check_resume
 
         tc = TrainConfig(
             data=data, resolution=resolution, arch=arch, steps=steps, batch=batch,
@@ -260,7 +260,7 @@ def train_avatars(
         check_resume(tc, Path(out), resume)
         check_training_data(data, resolution)
         if baseline:
-            from pipeline.avatar_gan import AvatarGAN
+            from pipeline.avatars.gan import AvatarGAN
 
             AvatarGAN.from_pretrained(baseline)
     except ProfilegenError as e:
@@ -309,7 +309,7 @@ def eval_avatars(
 ) -> None:
     """KID, FID, precision/recall, density/coverage, attribute accuracy, memorization."""
     try:
-        from pipeline.avatar_eval import evaluate_checkpoint, format_metrics
+        from pipeline.avatars.evaluate import evaluate_checkpoint, format_metrics
 
         metrics = evaluate_checkpoint(checkpoint, baseline=baseline, n=n,
                                       inception_weights=inception_weights)  # fmt: skip
@@ -323,7 +323,7 @@ def train_attribute_net(
     out: Annotated[str, typer.Option(help="Where to save it.")] = "models/attribute-net-64",
 ) -> None:
     """Train the attribute classifier that eval-avatars uses as its feature space."""
-    from pipeline.avatar_eval import train_feature_net
+    from pipeline.avatars.evaluate import train_feature_net
 
     net = train_feature_net(out)
     typer.echo(f"saved {out}: held-out accuracy {net.meta.get('heldout_accuracy')}")
@@ -360,9 +360,9 @@ def eval_bios(
     """Bio quality: gate pass rate, leaks, duplicates, diversity, field consistency."""
     import json
 
-    from pipeline.bio_metrics import dataset_bio_metrics, format_bio_metrics
-    from pipeline.dataset import read_manifest
-    from pipeline.storage import open_store
+    from pipeline.bios.metrics import dataset_bio_metrics, format_bio_metrics
+    from pipeline.dataset.storage import open_store
+    from pipeline.dataset.writer import read_manifest
 
     try:
         if sample < 2:
@@ -387,7 +387,7 @@ def eval_bios(
 
 
 def read_shard_columns(store, manifest: dict) -> list[str]:
-    from pipeline.dataset import read_shard_schema
+    from pipeline.dataset.writer import read_shard_schema
 
     return read_shard_schema(store, manifest["shards"][0]["file"]).names
 

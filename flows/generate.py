@@ -16,9 +16,12 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from flows import progress
 from flows.runners import task_runner, worker_api
 from flows.scheduling import schedule_slot
-from pipeline.card import render_card
 from pipeline.config import GenerateConfig, build_config
-from pipeline.dataset import (
+from pipeline.core.schedule import scheduled_out, scheduled_seed
+from pipeline.dataset.card import render_card
+from pipeline.dataset.shard import make_shard
+from pipeline.dataset.storage import open_store
+from pipeline.dataset.writer import (
     Mode,
     finalize,
     prepare_output,
@@ -27,9 +30,6 @@ from pipeline.dataset import (
     shard_file,
 )
 from pipeline.errors import ProfilegenError
-from pipeline.profiles import make_shard
-from pipeline.scheduling import scheduled_out, scheduled_seed
-from pipeline.storage import open_store
 
 
 # NO_CACHE: the default cache key pickles every input; shards are cheap to verify anyway.
@@ -65,8 +65,8 @@ def generate_profiles(config: GenerateConfig, mode: Mode = "auto") -> dict[str, 
     schema = read_shard_schema(out, shard_file(0, config.n_shards)).remove_metadata()
     bio_metrics = None
     if config.bios != "none":
-        from pipeline.bio_dedupe import dedupe_bios
-        from pipeline.bio_metrics import dataset_bio_metrics
+        from pipeline.bios.dedupe import dedupe_bios
+        from pipeline.bios.metrics import dataset_bio_metrics
 
         # Shards made their bios apart: a bio repeated across shards is replaced here.
         dedupe_bios(out, config)

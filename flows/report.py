@@ -6,9 +6,9 @@ import pyarrow.compute as pc
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.dataset import Location, read_manifest, read_shard_schema
-from pipeline.storage import open_store
-from pipeline.validate import load_table, validate_dataset
+from pipeline.dataset.storage import open_store
+from pipeline.dataset.validate import load_table, validate_dataset
+from pipeline.dataset.writer import Location, read_manifest, read_shard_schema
 
 SHOWN = ("username", "display_name", "age", "gender", "locale", "city", "region",
          "occupation", "email", "phone")  # fmt: skip

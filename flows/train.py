@@ -14,14 +14,14 @@ from prefect.cache_policies import NO_CACHE
 
 from flows import progress
 from flows.scheduling import schedule_slot
-from pipeline.avatar_eval import (
+from pipeline.avatars.evaluate import (
     evaluate_checkpoint,
     load_training_data,
     quick_metrics,
     write_model_card,
 )
-from pipeline.avatar_train import TrainConfig, train
-from pipeline.scheduling import scheduled_seed, slot_name
+from pipeline.avatars.train import TrainConfig, train
+from pipeline.core.schedule import scheduled_seed, slot_name
 
 
 @task(cache_policy=NO_CACHE)

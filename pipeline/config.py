@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipeline.errors import ProfilegenError
-from pipeline.locales import DEFAULT_MIX, get_locale
+from pipeline.identity.locales import DEFAULT_MIX, get_locale
 
 # Fields that say where and how to run, not what to make.
 RUN_FIELDS = ("out", "workers", "avatar_checkpoint", "bio_model", "runner", "dask_address")
@@ -124,7 +124,7 @@ class GenerateConfig(BaseModel):
             # The checkpoint's bytes, not its path, decide the avatars.
             d["avatar_model_sha256"] = avatar_model_sha256(self.avatar_checkpoint)
         if self.bios == "lm":
-            from pipeline.lm_weights import bio_model_sha256
+            from pipeline.lm.weights import bio_model_sha256
 
             d["bio_model_sha256"] = bio_model_sha256(self.bio_model)
         else:  # sampling settings only matter to the LM
@@ -140,7 +140,7 @@ class GenerateConfig(BaseModel):
 
 def avatar_model_sha256(checkpoint: str | None) -> str:
     # Imported here: torch costs seconds to import and most commands never need it.
-    from pipeline.avatars import load_avatar_model, resolve_checkpoint
+    from pipeline.avatars.stage import load_avatar_model, resolve_checkpoint
 
     return load_avatar_model(resolve_checkpoint(checkpoint))[1]
 

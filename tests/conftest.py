@@ -40,20 +40,20 @@ def _cache_dir(tmp_path_factory, monkeypatch):
 def _write_dataset(cfg, out, mode="auto"):
     """What the generate flow does, without Prefect: prepare, every missing shard, finalize.
     `out` is a local path or a URL (s3://, memory://)."""
-    from pipeline.card import render_card
-    from pipeline.dataset import (
+    from pipeline.dataset.card import render_card
+    from pipeline.dataset.shard import make_shard
+    from pipeline.dataset.writer import (
         finalize,
         prepare_output,
         provenance,
         read_shard_schema,
         shard_file,
     )
-    from pipeline.profiles import make_shard
 
     for i in prepare_output(cfg, out, mode):
         make_shard(cfg, out, i)
     if cfg.bios != "none":
-        from pipeline.bio_dedupe import dedupe_bios
+        from pipeline.bios.dedupe import dedupe_bios
 
         dedupe_bios(cfg=cfg, out=out)
     schema = read_shard_schema(out, shard_file(0, cfg.n_shards)).remove_metadata()

@@ -6,7 +6,7 @@ import pytest
 
 from pipeline.config import build_config, parse_locales
 from pipeline.errors import ProfilegenError
-from pipeline.locales import DEFAULT_MIX, LOCALES
+from pipeline.identity.locales import DEFAULT_MIX, LOCALES
 
 
 def test_defaults_are_a_world_mix_of_twenty_plus_locales():

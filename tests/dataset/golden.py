@@ -69,6 +69,7 @@ def _without_versions(prov: dict) -> dict:
 def _card_digest(text: str) -> str:
     def strip(m: re.Match) -> str:
         return "```json\n" + json.dumps(_without_versions(json.loads(m.group(1))), sort_keys=True)
+
     return _sha(re.sub(r"```json\n(.*?)\n```", strip, text, flags=re.S).encode())
 
 
@@ -92,7 +93,7 @@ def digest(out: Path) -> dict:
 
 
 def versions() -> dict:
-    from pipeline.dataset import package_versions
+    from pipeline.dataset.writer import package_versions
 
     return package_versions()
 

@@ -12,8 +12,8 @@ RECORDED = json.loads(golden.GOLDEN.read_text())
 
 def _resume(write_dataset, cfg, out):
     # A killed 3-shard run: shards 0 and 2 exist, then a rerun fills in the rest.
-    from pipeline.dataset import prepare_output
-    from pipeline.profiles import make_shard
+    from pipeline.dataset.shard import make_shard
+    from pipeline.dataset.writer import prepare_output
 
     for i in prepare_output(cfg, out)[::2]:
         make_shard(cfg, out, i)

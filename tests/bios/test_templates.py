@@ -1,0 +1,118 @@
+import itertools
+import re
+
+import numpy as np
+import pytest
+
+from pipeline.bios import templates as bt
+from pipeline.bios.gate import MAX_CHARS, check_bio, has_leak, other_names
+from pipeline.bios.templates import template_bio, template_bios
+
+N = 5000
+
+
+@pytest.fixture(scope="module")
+def rows():
+    from pipeline.config import build_config
+    from pipeline.identity.engine import make_identities
+
+    return make_identities(build_config(None, rows=N, avatars="none", seed=1), 0).to_pylist()
+
+
+@pytest.fixture(scope="module")
+def seeds():
+    return np.random.default_rng(0).integers(0, 2**64, N, dtype=np.uint64)
+
+
+@pytest.fixture(scope="module")
+def bios(rows, seeds):
+    return template_bios(rows, seeds)
+
+
+def test_deterministic_and_independent_of_the_batch(rows, seeds, bios):
+    assert template_bios(rows, seeds) == bios
+    assert template_bios(rows[100:200], seeds[100:200]) == bios[100:200]
+    assert template_bios(rows[::-1], seeds[::-1]) == bios[::-1]
+    assert [template_bio(rows[i], int(seeds[i])) for i in range(50)] == bios[:50]
+
+
+def test_seed_changes_output(rows, seeds, bios):
+    other = template_bios(rows[:500], seeds[:500] ^ np.uint64(1))
+    changed = sum(a != b for a, b in zip(other, bios[:500], strict=True))
+    assert changed >= 0.95 * 500
+
+
+def test_every_bio_passes_the_gate(rows, bios):
+    failed = [(b, r["city"], r["first_name_latin"]) for r, b in zip(rows, bios, strict=True)
+              if check_bio(b, r, "en") is not None]  # fmt: skip
+    assert not failed, failed[:10]
+    assert not any(has_leak(b) for b in bios)
+
+
+def test_length_and_duplicates(bios):
+    assert all(20 <= len(b) <= MAX_CHARS for b in bios)
+    assert 1 - len(set(bios)) / len(bios) < 0.01
+
+
+def test_bios_mention_the_row(rows, bios):
+    for r, b in zip(rows, bios, strict=True):
+        low = b.lower()
+        city = re.sub(r"\s*[\[(][^\])]*[\])]|`", " ", r["city"]).split()
+        said = [" ".join(city).lower(), r["occupation"].lower()]
+        said += [i.lower() for i in r["interests"]]
+        assert any(s in low for s in said), b
+
+
+def test_personas_vary(bios):
+    third = sum(bool(re.search(r"\b(She|He) ", b)) for b in bios) / len(bios)
+    headline = sum(" | " in b or " · " in b for b in bios) / len(bios)
+    first = sum(bool(re.search(r"\b(I'm|I |My )", b)) for b in bios) / len(bios)
+    emoji = sum(bool(re.search("[\U0001f300-\U0001faff\u2600-\u27bf]", b)) for b in bios)
+    assert min(third, headline, first) > 0.05
+    assert 0.1 < emoji / len(bios) < 0.7
+
+
+def test_life_stages_read_naturally(rows, bios):
+    for r, b in zip(rows, bios, strict=True):
+        if r["occupation"] in bt.STAGES:
+            assert "works as" not in b and "a unemployed" not in b.lower(), b
+            assert "Unemployed" not in b, b
+
+
+def test_seeds_from_numpy_and_bad_lengths(rows):
+    assert template_bios(rows[:3], np.array([1, 2, 3], dtype=np.uint64)) == [
+        template_bio(rows[i], i + 1) for i in range(3)
+    ]
+    with pytest.raises(ValueError):
+        template_bios(rows[:3], [1, 2])
+
+
+def _grams(frame: str) -> set[tuple[str, ...]]:
+    # Word 3-grams of the frame's literal text (fields vary by row, so grams touching them
+    # are left out).
+    words = re.findall(r"\{\w+\}|[^\W\d_]+", frame.lower())
+    return {tuple(words[i : i + 3]) for i in range(len(words) - 2)
+            if not any(w.startswith("{") for w in words[i : i + 3])}  # fmt: skip
+
+
+def test_frames_never_repeat_each_other():
+    # The gate rejects a 3-gram said twice; frames that can meet in one bio must not share one.
+    slots = [
+        [f for _, f, _ in bt.OPENERS] + [f for v in bt.STAGE_OPENERS.values() for _, f in v],
+        [f for v in bt.MIDDLES.values() for f in v],
+        [f for v in bt.CLOSERS.values() for f in v],
+        [f for v in bt.EXTRA.values() for f in v],
+    ]
+    for a, b in itertools.combinations(slots, 2):
+        for fa, fb in itertools.product(a, b):
+            assert not _grams(fa) & _grams(fb), (fa, fb)
+
+
+def test_frames_name_nobody():
+    # A capitalised word in a frame must never read as somebody else's first name.
+    names = other_names()
+    frames = [f for _, f, _ in bt.OPENERS] + [f for v in bt.STAGE_OPENERS.values() for _, f in v]
+    frames += [f for d in (bt.MIDDLES, bt.CLOSERS, bt.EXTRA) for v in d.values() for f in v]
+    words = {w for f in frames for w in re.findall(r"(?<!\{)\b[A-Z][a-z]+\b", f)}
+    assert not words & names
+    assert len(frames) >= 40
