@@ -113,9 +113,9 @@ def main() -> None:
     ap.add_argument("--template-rows", type=int, default=20_000)
     ap.add_argument("--json", help="write the results here too")
     a = ap.parse_args()
-    from pipeline.bios.stage import torch_threads
+    from pipeline.core.device import set_torch_threads
 
-    torch_threads()
+    set_torch_threads()
     res = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cpus"}
     res["template"] = bench_template(a.template_rows)
     print(f"template   {res['template']['per_s']:>10,.0f} bios/s  ({a.template_rows} rows)")

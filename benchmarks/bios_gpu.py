@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 def prepare(a) -> None:
     from pipeline.bios.prompt import country_names
-    from pipeline.bios.stage import row_seeds
     from pipeline.config import build_config
+    from pipeline.core.rng import row_seeds
     from pipeline.identity.engine import make_identities
 
     cfg = build_config(None, rows=a.rows, shard_rows=a.rows, seed=4, avatars="none", bios="lm")
@@ -31,8 +31,13 @@ def prepare(a) -> None:
             "interests"]  # fmt: skip
     slim = [{k: r[k] for k in keep} | {"country": country_names()[r["country_code"]]}
             for r in rows]  # fmt: skip
+    # The generate config's sampling settings travel with the job: `run` has no pydantic to
+    # read them there, and a copy of the numbers in this file would drift from them.
+    keys = ("bio_temperature", "bio_top_k", "bio_top_p", "bio_repetition_penalty",
+            "bio_max_new_tokens")  # fmt: skip
+    sampling = {k: getattr(cfg, k) for k in keys}
     job = {"rows": slim, "seeds": [int(s) for s in row_seeds(4, 0, a.rows, salt=1)],
-           "style": [int(s) for s in row_seeds(4, 0, a.rows)]}  # fmt: skip
+           "style": [int(s) for s in row_seeds(4, 0, a.rows)], "sampling": sampling}  # fmt: skip
     Path(a.job).parent.mkdir(parents=True, exist_ok=True)
     Path(a.job).write_text(json.dumps(job))
 
@@ -55,9 +60,7 @@ def run(a) -> None:
     res = {"device": name, "rows": len(rows), "runs": []}
     best = None
     for batch in a.batch:
-        cfg = SimpleNamespace(bio_temperature=0.7, bio_top_k=40, bio_top_p=0.92,
-                              bio_repetition_penalty=1.15, bio_max_new_tokens=40,
-                              bio_batch_size=batch)  # fmt: skip
+        cfg = SimpleNamespace(**job["sampling"], bio_batch_size=batch)
         w.write(rows[:batch], seeds[:batch], style[:batch], cfg)  # warm-up
         sync()
         t0 = time.perf_counter()

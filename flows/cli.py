@@ -4,7 +4,13 @@ Every mistake a user can make ends as one line on stderr and exit code 2, checke
 anything is written (and before Prefect's server is started: that takes seconds).
 """
 
+import datetime as dt
+import inspect
+import os
+import signal
 import sys
+import threading
+import typing
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from pipeline.config import build_config
+from pipeline.core.stop import Stopped, request_stop, stop_requested
 from pipeline.errors import ProfilegenError
 
 app = typer.Typer(
@@ -29,116 +36,46 @@ def fail(message: str) -> None:
     raise typer.Exit(2)
 
 
-@app.command()
-def generate(
-    rows: Annotated[str | None, typer.Option(help="Number of profiles [default: 1000].")] = None,
-    seed: Annotated[str | None, typer.Option(help="Integer seed [default: 0].")] = None,
-    locales: Annotated[
-        str | None,
-        typer.Option(help="Weighted locale mix, e.g. en_US:0.6,ja_JP:0.4 [default: world mix]."),
-    ] = None,
-    out: Annotated[
-        str | None,
-        typer.Option(help="Output directory or URL (s3://bucket/prefix) [default: output/demo]."),
-    ] = None,
-    config: Annotated[
-        Path | None, typer.Option("--config", help="YAML or TOML file; flags override it.")
-    ] = None,
-    avatars: Annotated[
-        str | None, typer.Option(help="Avatar source: gan (the GAN checkpoint) or none.")
-    ] = None,
-    avatar_checkpoint: Annotated[
-        str | None,
-        typer.Option(help="GAN checkpoint dir [default: models/avatar-gan-64, shipped]."),
-    ] = None,
-    avatar_size: Annotated[
-        str | None, typer.Option(help="Resize avatars to this many pixels [default: native].")
-    ] = None,
-    bios: Annotated[
-        str | None, typer.Option(help="Bio source: lm (SmolLM2 + gate), template or none.")
-    ] = None,
-    bio_model: Annotated[
-        str | None,
-        typer.Option(
-            help="HF causal-LM dir or hub id with a chat template [default: SmolLM2-135M]."
-        ),
-    ] = None,
-    bio_language: Annotated[
-        str | None,
-        typer.Option(help="native (the row's language where the model writes it) or en."),
-    ] = None,
-    bio_temperature: Annotated[str | None, typer.Option(help="LM sampling [default: 0.7].")] = None,
-    bio_top_p: Annotated[str | None, typer.Option(help="LM nucleus [default: 0.92].")] = None,
-    bio_batch_size: Annotated[
-        str | None, typer.Option(help="Rows per LM batch [default: 64].")
-    ] = None,
-    bio_retries: Annotated[
-        str | None, typer.Option(help="LM resamples before the template [default: 3].")
-    ] = None,
-    bio_dtype: Annotated[
-        str | None, typer.Option(help="auto, float32 or bfloat16 (auto: bf16 where native).")
-    ] = None,
-    shard_rows: Annotated[
-        str | None, typer.Option(help="Rows per Parquet shard [default: 50000].")
-    ] = None,
-    workers: Annotated[str | None, typer.Option(help="Shards made at once [default: 2].")] = None,
-    runner: Annotated[
-        str | None,
-        typer.Option(help="Where shards run: thread, process or dask [default: thread]."),
-    ] = None,
-    dask_address: Annotated[
-        str | None,
-        typer.Option(
-            help="Dask scheduler tcp://HOST:PORT [default: a local cluster].", show_default=False
-        ),
-    ] = None,
-    reference_date: Annotated[
-        str | None, typer.Option(help="Date ages are computed at [default: 2026-01-01].")
-    ] = None,
-    resume: Annotated[
-        bool | None,
-        typer.Option(
-            "--resume/--overwrite",
-            help="Continue a killed run of the same config, or replace what is in --out. "
-            "Without either: continue a same-config run, refuse any other.",
-            show_default=False,
-        ),
-    ] = None,
+def _metavar(annotation) -> str:
+    """What the help shows as the option's type, from the config field's annotation."""
+    a = annotation
+    if typing.get_origin(a) is not typing.Literal:
+        a = next((x for x in typing.get_args(a) if x is not type(None)), a)
+    if typing.get_origin(a) is typing.Literal:
+        return "[" + "|".join(typing.get_args(a)) + "]"
+    return {int: "INTEGER", float: "FLOAT", dt.date: "DATE", str: "TEXT"}.get(a, "TEXT")
+
+
+def _config_option(name: str, field) -> inspect.Parameter:
+    """One --flag per config field: help, type and default come from the field itself, so a
+    stage's new knob is a flag without this file naming it. Values arrive as text and are
+    validated by the config (one line on a bad value), not by click."""
+    default = field.get_default(call_default_factory=False)
+    shown = field.default_factory is None and default is not None
+    help_text = (field.description or name.replace("_", " ")).rstrip(".")
+    help_text = help_text[0].upper() + help_text[1:] + "."
+    if shown:  # escaped: rich would take a bare [default: ...] for markup and drop it
+        help_text += f" \\[default: {default}]"
+    option = typer.Option(
+        f"--{name.replace('_', '-')}",
+        help=help_text,
+        metavar=_metavar(field.annotation),
+        show_default=False,
+    )
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None,
+                             annotation=Annotated[str | None, option])  # fmt: skip
+
+
+def _generate(
+    config: Path | None = None, resume: bool | None = None, **options: str | None
 ) -> None:
     """Generate a dataset of fake profiles (Parquet shards + card + manifest)."""
     mode = "auto" if resume is None else ("resume" if resume else "overwrite")
     try:
-        cfg = build_config(
-            config,
-            rows=rows,
-            seed=seed,
-            locales=locales,
-            out=out,
-            avatars=avatars,
-            avatar_checkpoint=avatar_checkpoint,
-            avatar_size=avatar_size,
-            bios=bios,
-            bio_model=bio_model,
-            bio_language=bio_language,
-            bio_temperature=bio_temperature,
-            bio_top_p=bio_top_p,
-            bio_batch_size=bio_batch_size,
-            bio_retries=bio_retries,
-            bio_dtype=bio_dtype,
-            shard_rows=shard_rows,
-            workers=workers,
-            runner=runner,
-            dask_address=dask_address,
-            reference_date=reference_date,
-        )
-        from pipeline.dataset.writer import check_output
+        cfg = build_config(config, **options)
+        from pipeline.dataset.writer import preflight
 
-        check_output(cfg, cfg.out, mode)
-        cfg.dataset_fields()  # loads the avatar checkpoint now, so a bad one fails here
-        if cfg.bios == "lm":
-            from pipeline.lm.weights import resolve_bio_model
-
-            resolve_bio_model(cfg.bio_model)  # missing weights or no chat template: fail now
+        preflight(cfg, mode=mode)  # output folder, weights, plannable sizes: before anything runs
         from flows.runners import check_orchestration
 
         check_orchestration(cfg)  # Prefect API and Dask scheduler answer, or one line here
@@ -148,6 +85,7 @@ def generate(
     # Imported late: `import prefect` alone costs ~2 s, wasted on a bad-input exit.
     from flows import progress
     from flows.generate import run_generate
+    from pipeline import stages
 
     bar = Progress(
         TextColumn("[bold]{task.description}"),
@@ -160,31 +98,82 @@ def generate(
     )
     with bar:
         job = bar.add_task("profiles", total=cfg.rows, rate="")
-        bios_job = None
-        if cfg.bios != "none":
-            bios_job = bar.add_task("bios", total=cfg.rows, rate="")
+        # One more bar per stage that reports progress in its own unit (bios).
+        units = {s.progress_unit: bar.add_task(s.progress_unit, total=cfg.rows, rate="")
+                 for s in stages.active(cfg) if s.progress_unit}  # fmt: skip
 
         def on_rows(n: int, fields: dict) -> None:
             bar.advance(job, n)
             speed = bar.tasks[job].speed
             bar.update(job, rate=f"{speed:,.0f} rows/s" if speed else "")
-            if bios_job is not None and fields.get("bios"):
-                bar.advance(bios_job, fields["bios"])
-                speed = bar.tasks[bios_job].speed
-                bar.update(bios_job, rate=f"{speed:,.1f} bios/s" if speed else "")
+            for unit, task_id in units.items():
+                if fields.get(unit):
+                    bar.advance(task_id, fields[unit])
+                    speed = bar.tasks[task_id].speed
+                    bar.update(task_id, rate=f"{speed:,.1f} {unit}/s" if speed else "")
 
         progress.set_listener(on_rows)
+        previous = signal.signal(signal.SIGTERM, _stop_on_signal)
         try:
             summary = run_generate(cfg, mode)
+        except (Stopped, KeyboardInterrupt) as e:
+            if not stop_requested():
+                raise
+            err.print(f"[bold red]stopped:[/] {STOPPED.format(out=cfg.out)}", highlight=False)
+            raise typer.Exit(128 + signal.SIGTERM) from e
         except ProfilegenError as e:
             fail(str(e))
         finally:
+            signal.signal(signal.SIGTERM, previous)
             progress.set_listener(None)
     typer.echo(
         f"wrote {summary['rows']:,} profiles in {summary['shards']} shard(s) to {summary['out']} "
         f"({summary['written']} made, {summary['skipped']} already there; "
         f"config {summary['config_hash']})"
     )
+
+
+STOPPED = "the shard in progress was dropped; rerun the same command to resume {out}"
+# After a stop is asked for, how long shards get to reach their next batch boundary.
+STOP_GRACE_S = 20
+
+
+def _stop_on_signal(signum: int, frame) -> None:
+    """SIGTERM (a scheduler's or `timeout`'s stop): shards stop at their next batch, the flow
+    ends, the folder stays resumable. If the run has not ended within STOP_GRACE_S (a batch
+    stuck in a long kernel), the process exits anyway: every write is atomic."""
+    if stop_requested():
+        return
+    request_stop()
+    timer = threading.Timer(STOP_GRACE_S, os._exit, args=(128 + signum,))
+    timer.daemon = True
+    timer.start()
+    raise KeyboardInterrupt  # out of the flow's wait in the main thread
+
+
+def _generate_signature() -> None:
+    from pipeline.config import GenerateConfig, field_order
+
+    fixed = [
+        inspect.Parameter("config", inspect.Parameter.KEYWORD_ONLY, default=None,
+                          annotation=Annotated[Path | None, typer.Option(
+                              "--config", metavar="FILE",
+                              help="YAML or TOML file; flags override it.")]),
+        inspect.Parameter("resume", inspect.Parameter.KEYWORD_ONLY, default=None,
+                          annotation=Annotated[bool | None, typer.Option(
+                              "--resume/--overwrite",
+                              help="Continue a killed run of the same config, or replace what "
+                              "is in --out. Without either: continue a same-config run, refuse "
+                              "any other.", show_default=False)]),
+    ]  # fmt: skip
+    fields = GenerateConfig.model_fields
+    params = [_config_option(n, fields[n]) for n in field_order()] + fixed
+    _generate.__signature__ = inspect.Signature(params)
+    _generate.__annotations__ = {p.name: p.annotation for p in params}
+
+
+_generate_signature()
+app.command("generate")(_generate)
 
 
 @app.command()
@@ -390,10 +379,6 @@ def read_shard_columns(store, manifest: dict) -> list[str]:
     from pipeline.dataset.writer import read_shard_schema
 
     return read_shard_schema(store, manifest["shards"][0]["file"]).names
-
-
-def main() -> None:  # pragma: no cover - console entry point
-    app()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,21 +14,14 @@ from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows import progress
-from flows.runners import task_runner, worker_api
+from flows.runners import check_orchestration, task_runner, worker_api
 from flows.scheduling import schedule_slot
+from pipeline import stages
 from pipeline.config import GenerateConfig, build_config
 from pipeline.core.schedule import scheduled_out, scheduled_seed
-from pipeline.dataset.card import render_card
 from pipeline.dataset.shard import make_shard
 from pipeline.dataset.storage import open_store
-from pipeline.dataset.writer import (
-    Mode,
-    finalize,
-    prepare_output,
-    provenance,
-    read_shard_schema,
-    shard_file,
-)
+from pipeline.dataset.writer import Mode, finish_run, preflight, start_run
 from pipeline.errors import ProfilegenError
 
 
@@ -37,44 +30,35 @@ from pipeline.errors import ProfilegenError
 # scratch; its half-written temp file is never renamed into place.
 @task(cache_policy=NO_CACHE, task_run_name="shard-{shard}", retries=1)
 def shard_task(config: GenerateConfig, out: str, shard: int) -> dict[str, Any]:
-    # Bios are counted as they are accepted when the task runs in this process (threads);
-    # in other processes (process pool, Dask) the flow loop counts them per shard.
-    return make_shard(config, out, shard, on_bios=lambda n: progress.advance(0, bios=n))
+    # Stage units (bios) are counted as they are made when the task runs in this process
+    # (threads); in other processes (process pool, Dask) the flow loop counts them per shard.
+    return make_shard(config, out, shard, lambda unit, n: progress.advance(0, **{unit: n}))
 
 
 @flow(name="generate-profiles", task_runner=ThreadPoolTaskRunner(max_workers=2))
 def generate_profiles(config: GenerateConfig, mode: Mode = "auto") -> dict[str, Any]:
     """Write the dataset `config` describes into `config.out`, resuming a killed run."""
     out = open_store(config.out)  # a local folder or an fsspec URL (s3://...)
-    todo = prepare_output(config, out, mode)
+    todo = start_run(config, out, mode)
+    units = [s.progress_unit for s in stages.active(config) if s.progress_unit]
     done = config.rows - sum(
         min(config.shard_rows, config.rows - i * config.shard_rows) for i in todo
     )
-    progress.advance(done, bios=done)
+    progress.advance(done, **{u: done for u in units})
     futures = shard_task.map(unmapped(config), unmapped(str(out)), todo)
     made = []
     # Progress is counted here, not in the task: under the process and Dask runners the
-    # task runs in another process, out of reach of the CLI's progress bar.
-    live_bios = config.bios != "none" and config.runner == "thread"
+    # task runs in another process, out of reach of the CLI's progress bar. Units already
+    # counted live (thread runner) are not counted twice.
+    live = config.runner == "thread"
     for future in as_completed(futures):
         made.append(future.result())
         rows = made[-1]["rows"]
-        # Bios already counted live (thread runner) are not counted twice.
-        progress.advance(rows, bios=0 if live_bios and not made[-1]["skipped"] else rows)
+        counted = live and not made[-1]["skipped"]
+        progress.advance(rows, **{u: 0 if counted else rows for u in units})
 
-    schema = read_shard_schema(out, shard_file(0, config.n_shards)).remove_metadata()
-    bio_metrics = None
-    if config.bios != "none":
-        from pipeline.bios.dedupe import dedupe_bios
-        from pipeline.bios.metrics import dataset_bio_metrics
-
-        # Shards made their bios apart: a bio repeated across shards is replaced here.
-        dedupe_bios(out, config)
-
-        bio_metrics = dataset_bio_metrics(out, config.n_shards, sample=500)
-    card = render_card(config, schema, provenance(config), bio_metrics)
-    manifest = finalize(config, out, card)
-
+    manifest = finish_run(config, out)
+    card = manifest["card"]
     create_table_artifact(
         key="profiles-shards",
         table=[
@@ -84,6 +68,11 @@ def generate_profiles(config: GenerateConfig, mode: Mode = "auto") -> dict[str, 
         description=f"{config.rows} rows in {config.n_shards} shards at {out}",
     )
     create_markdown_artifact(key="profiles-card", markdown=card, description="dataset card")
+    for stage, metrics in manifest["metrics"].items():
+        if metrics:  # what each stage measured on the written dataset (graph shape, bios)
+            rows = [{"metric": k, "value": v} for k, v in metrics.items()]
+            create_table_artifact(key=f"{stage}-metrics", table=rows,
+                                  description=f"{stage} metrics")  # fmt: skip
     return {
         "out": str(out),
         "rows": config.rows,
@@ -119,6 +108,9 @@ def generate_from_config(
             raise ProfilegenError(f"name must be a plain folder name, got {name!r}")
         out = scheduled_out(root, name, slot)
         cfg = cfg.model_copy(update={"seed": scheduled_seed(cfg.seed, slot), "out": str(out)})
+    # The CLI's checks, here too: a deployment with a bad config fails before any task.
+    preflight(cfg)
+    check_orchestration(cfg)
     summary = run_generate(cfg)  # a subflow, on the runner the config names
     summary["seed"] = cfg.seed
     summary["scheduled_for"] = slot.isoformat() if slot else None

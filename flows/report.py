@@ -47,6 +47,16 @@ def print_inspection(out: Location, n_rows: int = 5) -> bool:
         sample.add_row(*(str(r[c]) for c in shown))
     console.print(sample)
 
+    for table, n in manifest.get("tables", {}).items():
+        console.print(f"table [bold]{table}[/]: {n:,} rows (data/{table}/)")
+    for stage, metrics in manifest.get("metrics", {}).items():
+        shown_m = Table(title=f"{stage} metrics")
+        shown_m.add_column("metric")
+        shown_m.add_column("value", justify="right")
+        for k, v in metrics.items():
+            shown_m.add_row(k, f"{v:.4g}" if isinstance(v, float) else str(v))
+        console.print(shown_m)
+
     checks = validate_dataset(out)
     summary = Table(title="validation")
     summary.add_column("check")

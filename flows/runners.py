@@ -14,6 +14,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
 from pipeline.config import GenerateConfig
+from pipeline.core.device import threads_per_process
 from pipeline.errors import ProfilegenError
 
 DASK_CONNECT_TIMEOUT_S = 5
@@ -32,10 +33,6 @@ def task_runner(cfg: GenerateConfig) -> TaskRunner:
     if cfg.dask_address:
         return DaskTaskRunner(address=cfg.dask_address)
     return DaskTaskRunner(cluster_kwargs=local_cluster_kwargs(cfg.workers))
-
-
-def threads_per_process(workers: int) -> int:
-    return max(1, (os.cpu_count() or 1) // workers)
 
 
 def local_cluster_kwargs(workers: int) -> dict:

@@ -1,79 +1,69 @@
 """The generation config: one pydantic model, from defaults, a YAML/TOML file and overrides.
 
-Everything that changes the bytes of the dataset lives here and is hashed into
-`config_hash`; run options that don't (where to write, how many workers) are kept out of
-the hash so a moved or resumed dataset still matches.
+GenerateConfig is composed of the run's own fields (below) and every registered stage's
+`Options` (pipeline/<stage>/options.py), so a stage brings its knobs with it. Everything
+that changes the bytes of the dataset is hashed into `config_hash`; fields marked `run`
+(where to write, how many workers, which path a checkpoint sits at) are kept out of the
+hash so a moved or resumed dataset still matches.
 """
 
 import datetime as dt
 import hashlib
 import json
-import math
 import re
 import tomllib
+import types
+import typing
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from pipeline import stages
 from pipeline.errors import ProfilegenError
-from pipeline.identity.locales import DEFAULT_MIX, get_locale
 
-# Fields that say where and how to run, not what to make.
-RUN_FIELDS = ("out", "workers", "avatar_checkpoint", "bio_model", "runner", "dask_address")
+RUN = {"run": True}
+# Shard files are named train-NNNNN-of-NNNNN: five digits. Past that a run can't be planned.
+MAX_SHARDS = 99_999
+# Row indices, ids and handle numbers are computed in 64-bit integers; a trillion rows is far
+# beyond any run that could finish, and far inside what those integers hold.
+MAX_ROWS = 10**12
 
 
-class GenerateConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    rows: int = Field(1000, gt=0, description="number of profiles")
+class RunOptions(BaseModel):
+    rows: int = Field(1000, gt=0, le=MAX_ROWS, description="number of profiles")
     seed: int = Field(0, ge=0, lt=2**63, description="the one seed every random draw derives from")
-    locales: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_MIX))
-    shard_rows: int = Field(50_000, gt=0, description="rows per Parquet shard")
     # A fixed date, not today: ages and account dates must not drift between runs.
-    reference_date: dt.date = dt.date(2026, 1, 1)
-    age_min: int = Field(13, ge=13, le=100)
-    age_max: int = Field(80, ge=13, le=100)
-    female_share: float = Field(0.5, ge=0.0, le=1.0)
-    # gan: the shipped checkpoint (models/avatar-gan-64) unless avatar_checkpoint says otherwise.
-    avatars: Literal["none", "gan"] = "gan"
-    avatar_checkpoint: str | None = Field(None, description="GAN checkpoint dir (default: shipped)")
-    avatar_size: int | None = Field(None, ge=16, le=1024, description="resize avatars to this")
-    # lm: SmolLM2 (or bio_model) writes, the quality gate judges, templates catch the rest.
-    bios: Literal["none", "template", "lm"] = "lm"
-    bio_model: str | None = Field(None, description="HF causal-LM dir or hub id (default: SmolLM2)")
-    bio_language: Literal["native", "en"] = "native"
-    bio_temperature: float = Field(0.7, gt=0, le=2)
-    bio_top_k: int = Field(40, ge=1, le=1000)
-    bio_top_p: float = Field(0.92, gt=0, le=1)
-    bio_repetition_penalty: float = Field(1.15, ge=1, le=2)
-    bio_max_new_tokens: int = Field(40, ge=8, le=200)
-    bio_batch_size: int = Field(64, ge=1, le=4096)
-    bio_retries: int = Field(3, ge=0, le=10, description="LM resamples before the template")
-    bio_dtype: Literal["auto", "float32", "bfloat16"] = "auto"
-    out: str = "output/demo"
-    workers: int = Field(2, gt=0, le=64, description="shards made at once")
+    reference_date: dt.date = Field(dt.date(2026, 1, 1), description="date ages are computed at")
+    shard_rows: int = Field(50_000, gt=0, description="rows per Parquet shard")
+    out: str = Field("output/demo", description="output directory or URL (s3://bucket/prefix)",
+                     json_schema_extra=RUN)  # fmt: skip
+    workers: int = Field(2, gt=0, le=64, description="shards made at once", json_schema_extra=RUN)
     # How shards are spread: threads of this process, a process pool, or Dask workers (a
     # local cluster of `workers` processes, or the scheduler at dask_address).
-    runner: Literal["thread", "process", "dask"] = "thread"
-    dask_address: str | None = Field(None, description="Dask scheduler, tcp://HOST:PORT")
-
-    @field_validator(
-        "seed", "rows", "shard_rows", "age_min", "age_max", "workers", "avatar_size",
-        "bio_top_k", "bio_max_new_tokens", "bio_batch_size", "bio_retries", mode="before",
+    runner: Literal["thread", "process", "dask"] = Field(
+        "thread", description="where shards run", json_schema_extra=RUN
+    )
+    dask_address: str | None = Field(
+        None, description="Dask scheduler tcp://HOST:PORT (default: a local cluster)",
+        json_schema_extra=RUN,
     )  # fmt: skip
+
+    @model_validator(mode="before")
     @classmethod
-    def _integer(cls, v: Any) -> Any:
+    def _integers(cls, data: Any) -> Any:
         # pydantic's lax mode would take 1.0 or True for an int; a seed of 1.5 is a mistake.
-        if isinstance(v, bool) or (isinstance(v, float) and not v.is_integer()):
-            raise ValueError(f"must be an integer, got {v!r}")
-        if isinstance(v, str):
-            try:
-                return int(v)
-            except ValueError:
-                raise ValueError(f"must be an integer, got {v!r}") from None
-        return v
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for name, f in cls.model_fields.items():
+            if name in data and _is_int(f.annotation):
+                data[name] = _integer(name, data[name])
+        # --dask-address alone is enough to ask for the Dask runner.
+        if data.get("dask_address") and data.get("runner") is None:
+            data["runner"] = "dask"
+        return data
 
     @field_validator("dask_address")
     @classmethod
@@ -82,34 +72,15 @@ class GenerateConfig(BaseModel):
             raise ValueError(f"expected tcp://HOST:PORT, got {v!r}")
         return v
 
-    @model_validator(mode="before")
-    @classmethod
-    def _address_means_dask(cls, data: Any) -> Any:
-        # --dask-address alone is enough to ask for the Dask runner.
-        if isinstance(data, dict) and data.get("dask_address") and data.get("runner") is None:
-            data = {**data, "runner": "dask"}
-        return data
-
-    @field_validator("locales", mode="before")
-    @classmethod
-    def _locales(cls, v: Any) -> Any:
-        return parse_locales(v) if isinstance(v, str) else v
-
     @model_validator(mode="after")
-    def _check(self) -> "GenerateConfig":
-        if not self.locales:
-            raise ValueError("locales: give at least one locale")
-        for code, w in self.locales.items():
-            get_locale(code)
-            if not (w > 0 and math.isfinite(w)):
-                raise ValueError(f"locales: weight of {code} must be > 0, got {w}")
-        total = sum(self.locales.values())
-        if abs(total - 1.0) > 1e-6:
-            raise ValueError(f"locales: weights sum to {total:g}, not 1")
+    def _check_run(self):
         if self.dask_address and self.runner != "dask":
             raise ValueError(f"dask_address needs runner dask, not {self.runner}")
-        if self.age_min > self.age_max:
-            raise ValueError(f"age_min {self.age_min} is above age_max {self.age_max}")
+        if self.n_shards > MAX_SHARDS:
+            raise ValueError(
+                f"{self.rows:,} rows in shards of {self.shard_rows:,} make {self.n_shards:,} "
+                f"shards, more than the {MAX_SHARDS:,} a run can plan; raise --shard-rows"
+            )
         return self
 
     @property
@@ -117,19 +88,13 @@ class GenerateConfig(BaseModel):
         return -(-self.rows // self.shard_rows)
 
     def dataset_fields(self) -> dict[str, Any]:
-        """The fields that determine the output bytes, JSON-ready, locales in sorted order."""
-        d = self.model_dump(mode="json", exclude=set(RUN_FIELDS))
+        """The fields that determine the output bytes, JSON-ready, locales in sorted order.
+        Stages add their weight-file hashes and drop knobs that don't apply (no model load,
+        no network: see Stage.fingerprint)."""
+        d = self.model_dump(mode="json", exclude=run_fields())
         d["locales"] = dict(sorted(d["locales"].items()))
-        if self.avatars == "gan":
-            # The checkpoint's bytes, not its path, decide the avatars.
-            d["avatar_model_sha256"] = avatar_model_sha256(self.avatar_checkpoint)
-        if self.bios == "lm":
-            from pipeline.lm.weights import bio_model_sha256
-
-            d["bio_model_sha256"] = bio_model_sha256(self.bio_model)
-        else:  # sampling settings only matter to the LM
-            for k in [k for k in d if k.startswith("bio_")]:
-                del d[k]
+        for s in stages.registered():
+            s.fingerprint(self, d)
         return d
 
     @property
@@ -138,29 +103,43 @@ class GenerateConfig(BaseModel):
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def avatar_model_sha256(checkpoint: str | None) -> str:
-    # Imported here: torch costs seconds to import and most commands never need it.
-    from pipeline.avatars.stage import load_avatar_model, resolve_checkpoint
+def run_fields() -> set[str]:
+    """Fields that say where and how to run, not what to make: kept out of the hash."""
+    return {n for n, f in GenerateConfig.model_fields.items()
+            if (f.json_schema_extra or {}).get("run")}  # fmt: skip
 
-    return load_avatar_model(resolve_checkpoint(checkpoint))[1]
+
+def field_order() -> list[str]:
+    """The run's fields, then each stage's in stage order (pydantic's own order is the MRO's)."""
+    return list(RunOptions.model_fields) + [
+        n
+        for m in stages.option_mixins()
+        for n in m.model_fields
+        if n not in RunOptions.model_fields
+    ]
 
 
-def parse_locales(spec: str) -> dict[str, float]:
-    """'en_US:0.6,ja_JP:0.4' -> {'en_US': 0.6, 'ja_JP': 0.4}; a lone 'de_DE' weighs 1."""
-    out: dict[str, float] = {}
-    for part in filter(None, (p.strip() for p in spec.split(","))):
-        code, _, weight = part.partition(":")
-        code = code.strip()
-        get_locale(code)
+def _is_int(annotation: Any) -> bool:
+    if annotation is int:
+        return True
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        return int in typing.get_args(annotation)
+    return False
+
+
+def _integer(name: str, v: Any) -> Any:
+    if isinstance(v, bool) or (isinstance(v, float) and not v.is_integer()):
+        raise ProfilegenError(f"{name}: must be an integer, got {v!r}")
+    if isinstance(v, str):
         try:
-            out[code] = float(weight) if weight else 1.0
+            return int(v)
         except ValueError:
-            raise ProfilegenError(
-                f"--locales: weight of {code} is not a number: {weight!r}"
-            ) from None
-    if not out:
-        raise ProfilegenError("--locales: give at least one locale, e.g. en_US:0.6,ja_JP:0.4")
-    return out
+            raise ProfilegenError(f"{name}: must be an integer, got {v!r}") from None
+    return v
+
+
+class GenerateConfig(RunOptions, *stages.option_mixins()):
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def read_config_file(path: str | Path) -> dict[str, Any]:

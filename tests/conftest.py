@@ -21,7 +21,7 @@ def small_cfg():
     def make(**kw):
         base = dict(
             rows=600, shard_rows=200, seed=7, locales="en_US:0.4,ja_JP:0.3,ar_SA:0.3",
-            avatars="none", bios="none",
+            avatars="none", bios="none", follows="none",
         )  # fmt: skip
         base.update(kw)
         return build_config(None, **base)
@@ -38,26 +38,11 @@ def _cache_dir(tmp_path_factory, monkeypatch):
 
 
 def _write_dataset(cfg, out, mode="auto"):
-    """What the generate flow does, without Prefect: prepare, every missing shard, finalize.
-    `out` is a local path or a URL (s3://, memory://)."""
-    from pipeline.dataset.card import render_card
-    from pipeline.dataset.shard import make_shard
-    from pipeline.dataset.writer import (
-        finalize,
-        prepare_output,
-        provenance,
-        read_shard_schema,
-        shard_file,
-    )
+    """The whole run without Prefect (pipeline.write_dataset): the flow's sequence, in this
+    process. `out` is a local path or a URL (s3://, memory://)."""
+    from pipeline import write_dataset
 
-    for i in prepare_output(cfg, out, mode):
-        make_shard(cfg, out, i)
-    if cfg.bios != "none":
-        from pipeline.bios.dedupe import dedupe_bios
-
-        dedupe_bios(cfg=cfg, out=out)
-    schema = read_shard_schema(out, shard_file(0, cfg.n_shards)).remove_metadata()
-    return finalize(cfg, out, render_card(cfg, schema, provenance(cfg)))
+    return write_dataset(cfg, mode, out)
 
 
 @pytest.fixture

@@ -4,9 +4,10 @@ import datetime as dt
 
 import pytest
 
-from pipeline.config import build_config, parse_locales
+from pipeline.config import build_config
 from pipeline.errors import ProfilegenError
 from pipeline.identity.locales import DEFAULT_MIX, LOCALES
+from pipeline.identity.options import parse_locales
 
 
 def test_defaults_are_a_world_mix_of_twenty_plus_locales():

@@ -19,13 +19,13 @@ import functools
 import io
 import math
 import multiprocessing as mp
-import os
 import re
-import tempfile
 import threading
+import tomllib
 import warnings
 from dataclasses import dataclass
 from importlib import metadata
+from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +35,7 @@ from PIL import Image, ImageOps
 
 from pipeline.avatars.conditions import CONDITIONS
 from pipeline.core.cache import cache_root
+from pipeline.core.files import atomic_path
 from pipeline.errors import ProfilegenError
 
 # Bump when sampling or rendering below changes, so stale disk caches are not reused.
@@ -48,99 +49,56 @@ class Corpus:
     description: str  # a paragraph for the model card
 
 
-# --- what can be drawn -------------------------------------------------------------------
+# --- what can be drawn ---------------------------------------------------------------------
+# The values and their base weights are data: pipeline/data/avatars.toml.
 
-# Condition label -> python-avatars SkinColor names that realise it, with weights. YELLOW and
-# TANNED are cartoon yellow/orange, so BROWN carries half of "medium".
-SKIN_COLORS: dict[str, dict[str, float]] = {
-    "light": {"PALE": 0.4, "LIGHT": 0.6},
-    "medium": {"YELLOW": 0.25, "TANNED": 0.25, "BROWN": 0.5},
-    "dark": {"DARK_BROWN": 0.55, "BLACK": 0.45},
-}
+_DATA = tomllib.loads((files("pipeline") / "data" / "avatars.toml").read_text(encoding="utf-8"))
+_WEIGHTS = _DATA["weights"]
 
-# Hair colours by name. HairColor's own values, plus a pastel blue it lacks (a hex is allowed).
-HAIR_COLORS: dict[str, str] = {
-    "black": "#2C1B18",
-    "brown_dark": "#4A312C",
-    "brown": "#724133",
-    "auburn": "#A55728",
-    "red": "#C93305",
-    "blonde": "#B58143",
-    "blonde_golden": "#D6B370",
-    "silver_gray": "#E8E1E1",
-    "platinum": "#ECDCBF",
-    "pastel_pink": "#F59797",
-    "pastel_blue": "#9FC3E7",
-}
+# Condition label -> python-avatars SkinColor names that realise it, with weights.
+SKIN_COLORS: dict[str, dict[str, float]] = _DATA["skin_colors"]
+# Hair colours by name (a hex each), and the ones that are grey.
+HAIR_COLORS: dict[str, str] = _DATA["hair_colors"]
 GREY = ("silver_gray", "platinum")
-
 # Soft solid backgrounds: the circle's fill, or the whole square for the transparent style.
-BACKGROUNDS: dict[str, str] = {
-    "light_gray": "#E6E6E6",
-    "off_white": "#F4F1EC",
-    "pale_blue": "#D6E9F8",
-    "sky_blue": "#65C9FF",
-    "pale_green": "#DDEFD9",
-    "beige": "#F2E3CC",
-    "pale_pink": "#F6DDE4",
-    "lavender": "#E3DEF2",
-}
+BACKGROUNDS: dict[str, str] = _DATA["backgrounds"]
 CANVAS = "#FFFFFF"  # behind the circle style, outside the circle
 
-BRIGHT = ("blue_01", "blue_02", "pink", "red", "pastel_blue", "pastel_green", "pastel_orange",
-          "pastel_yellow")  # fmt: skip
-MUTED = ("black", "blue_03", "gray_01", "gray_02", "heather", "white")
+BRIGHT = tuple(_DATA["clothing_colors"]["bright"])
+MUTED = tuple(_DATA["clothing_colors"]["muted"])
 
 # Tops that python-avatars draws with a hat/scarf rather than hair (HatType, not HairType).
-HATS = ("hijab", "turban", "fedora", "winter_hat_1", "winter_hat_4")
+HATS = tuple(_DATA["tops"]["hats"])
 _HAT_MEMBER = {"fedora": "HAT"}  # HairType.HAT also exists (a hat over hair): avoid the clash
-
-TOPS_SHORT = ("short_flat", "short_round", "short_waved", "short_curly", "caesar",
-              "caesar_side_part", "buzzcut", "quiff", "pompadour", "frizzle", "shaggy", "mowgli",
-              "elvis", "sides", "no_hair", "short_dreads_1", "short_dreads_2", "cornrows", "pixie",
-              "bob", "bun")  # fmt: skip
-TOPS_LONG = ("long_not_too_long", "straight_1", "straight_strand", "big_hair", "curvy", "curly",
-             "long_hair_curly", "loose_hair", "mia_wallace", "curly_2", "fro", "fro_band",
-             "braids", "twist_long_hair", "twist_long_hair_2", "dreads", "dreadlocks", "wick",
-             "shaggy_mullet", "wild", "einstein_hair")  # fmt: skip
+TOPS_SHORT = tuple(_DATA["tops"]["short"])
+TOPS_LONG = tuple(_DATA["tops"]["long"])
 
 # Attribute -> the values it can take; the int arrays sample_labels returns index these.
-# Left out on purpose: costume pieces (astronaut, chef, jedi, gladiator, bride, frida), faces
-# nobody uses for a profile (vomit, scream, x/dizzy eyes, eye roll, cry, grimace, angry or sad
-# brows, eyepatch), and the tops whose SVG ignores hair colour (shaved_sides, straight_2).
-# fmt: off
+_LISTED = {k: tuple(v) for k, v in _DATA["attributes"].items()}
 ATTRIBUTES: dict[str, tuple[str, ...]] = {
-    "style": ("circle", "transparent"),
+    "style": _LISTED["style"],
     "background": tuple(BACKGROUNDS),
     "skin_color": tuple(c.lower() for cs in SKIN_COLORS.values() for c in cs),
     "top": TOPS_SHORT + TOPS_LONG + HATS,
     "hat_color": BRIGHT + MUTED,
     "hair_color": tuple(HAIR_COLORS),
-    "facial_hair": ("none", "beard_light", "beard_medium", "beard_magestic", "moustache_fancy",
-                    "moustache_magnum", "wick_beard"),
+    "facial_hair": _LISTED["facial_hair"],
     "facial_hair_color": tuple(HAIR_COLORS),
-    "eyebrows": ("default", "default_natural", "raised_excited", "raised_excited_natural",
-                 "flat_natural"),
-    "eyes": ("default", "happy", "side", "wink", "squint"),
-    "nose": ("default", "small", "wide"),
-    "mouth": ("smile", "default", "twinkle", "serious", "big_smile"),
-    "accessory": ("none", "prescription_1", "prescription_2", "round", "kurt", "wayfarers",
-                  "sunglasses", "sunglasses_2", "wayfarers_2"),
-    "clothing": ("shirt_crew_neck", "shirt_v_neck", "shirt_scoop_neck", "collar_sweater",
-                 "hoodie", "graphic_shirt", "overall", "blazer_shirt", "blazer_sweater",
-                 "shirt_wick"),
+    **{k: _LISTED[k] for k in ("eyebrows", "eyes", "nose", "mouth", "accessory", "clothing")},
     "clothing_color": BRIGHT + MUTED,
-    "shirt_graphic": ("none", "bear", "deer", "diamond", "pizza", "bat"),
+    "shirt_graphic": _LISTED["shirt_graphic"],
 }
-# fmt: on
+_CHOICE_WEIGHTS: dict[str, list[float]] = _DATA["choice_weights"]
 
-# Hair types python-avatars draws as (big) afro-textured hair: likelier with darker skin.
-_TEXTURED = {"fro", "fro_band", "braids", "twist_long_hair", "twist_long_hair_2", "dreads",
-             "dreadlocks", "short_dreads_1", "short_dreads_2", "cornrows", "curly_2"}  # fmt: skip
-_BALDING = {"sides", "no_hair"}
-_TRENDY = {"quiff", "pompadour", "mowgli", "frizzle", "shaggy", "shaggy_mullet", "wild",
-           "wick", "long_not_too_long", "dreads", "dreadlocks", "elvis"}  # fmt: skip
-_SHORT_F = {"bob", "pixie", "short_curly", "bun"}  # what older women wear more
+_TEXTURED = frozenset(_DATA["tops"]["textured"])  # afro-textured: likelier with darker skin
+_BALDING = frozenset(_DATA["tops"]["balding"])
+_TRENDY = frozenset(_DATA["tops"]["trendy"])
+_SHORT_F = frozenset(_DATA["tops"]["short_female"])  # what older women wear more
+
+
+def _by_age(weights: dict, a: int) -> dict[str, float]:
+    """Base weights with the age band's entry taken where a weight is one per band."""
+    return {k: w[a] if isinstance(w, list) else w for k, w in weights.items()}
 
 
 # --- sampling ----------------------------------------------------------------------------
@@ -150,25 +108,14 @@ _G, _A, _S = (len(CONDITIONS[k]) for k in ("gender", "age_band", "skin"))
 
 def _top_weights(g: str, a: int, s: str) -> dict[str, float]:
     """Relative weights of each top for one (gender, age band index, skin) cell."""
+    w = _by_age(_WEIGHTS["top"][g], a)
     if g == "female":
-        w = {"long_not_too_long": 10, "straight_1": 10, "straight_strand": 8, "big_hair": 6,
-             "curvy": 6, "curly": 5, "long_hair_curly": 5, "loose_hair": 6, "mia_wallace": 4,
-             "bob": 8, "bun": 6, "pixie": 3, "short_curly": 1.5, "curly_2": 3, "fro": 1.5,
-             "fro_band": 1.5, "braids": 1.5, "twist_long_hair": 1, "twist_long_hair_2": 1,
-             "dreads": 0.7, "hijab": 3, "winter_hat_1": 0.3, "winter_hat_4": 0.3}  # fmt: skip
         for t in w:  # hair gets shorter with age
             if t in _SHORT_F:
                 w[t] *= (1.0, 1.0, 1.8, 3.0)[a]
             elif t not in HATS:
                 w[t] *= (1.2, 1.0, 0.8, 0.5)[a]
     else:
-        w = {"short_flat": 10, "short_round": 8, "short_waved": 8, "short_curly": 6, "caesar": 5,
-             "caesar_side_part": 6, "buzzcut": 5, "quiff": 4, "pompadour": 3, "frizzle": 3,
-             "shaggy": 3, "mowgli": 2, "elvis": 0.5, "sides": 2, "no_hair": 2,
-             "short_dreads_1": 1, "short_dreads_2": 1, "cornrows": 1, "fro": 1.5, "dreads": 0.5,
-             "dreadlocks": 0.5, "long_not_too_long": 1, "wick": 1, "shaggy_mullet": 0.7,
-             "wild": 0.7, "einstein_hair": (0, 0, 0.3, 1.5)[a], "turban": 0.5, "fedora": 0.3,
-             "winter_hat_1": 0.3, "winter_hat_4": 0.3}  # fmt: skip
         for t in w:
             if t in _BALDING:
                 w[t] *= (0.1, 1.0, 4.0, 7.0)[a]
@@ -185,12 +132,7 @@ def _top_weights(g: str, a: int, s: str) -> dict[str, float]:
 
 
 def _hair_color_weights(a: int, s: str) -> dict[str, float]:
-    base = {
-        "light": {"black": 15, "brown_dark": 25, "brown": 25, "auburn": 8, "red": 3,
-                  "blonde": 12, "blonde_golden": 10},
-        "medium": {"black": 45, "brown_dark": 30, "brown": 15, "auburn": 4, "blonde": 4},
-        "dark": {"black": 65, "brown_dark": 25, "brown": 8},
-    }[s]  # fmt: skip
+    base = _WEIGHTS["hair_color"][s]
     total = sum(base.values())
     grey = (0.0, 0.03, 0.25, 0.8)[a]  # share of grey/white heads by age band
     pastel = (0.04, 0.015, 0.0, 0.0)[a]
@@ -204,8 +146,7 @@ def _facial_hair_weights(g: str, a: int) -> dict[str, float]:
     if g == "female":
         return {"none": 1}
     p = (0.12, 0.3, 0.36, 0.42)[a]  # ~30% of men overall, more with age
-    kinds = {"beard_light": 35, "beard_medium": 30, "beard_magestic": 4 + 4 * a,
-             "moustache_fancy": 7, "moustache_magnum": 12, "wick_beard": 8}  # fmt: skip
+    kinds = _by_age(_WEIGHTS["facial_hair"], a)
     total = sum(kinds.values())
     return {"none": 1 - p} | {k: p * v / total for k, v in kinds.items()}
 
@@ -213,26 +154,16 @@ def _facial_hair_weights(g: str, a: int) -> dict[str, float]:
 def _accessory_weights(g: str, a: int) -> dict[str, float]:
     glasses = (0.08, 0.12, 0.25, 0.4)[a]
     shades = (0.04, 0.03, 0.02, 0.01)[a]
-    kinds = {"prescription_1": 35, "prescription_2": 35, "round": 15, "wayfarers": 10,
-             "kurt": 5 if g == "female" else 0}  # fmt: skip
+    kinds = dict(_WEIGHTS["accessory"])
+    if g != "female":
+        kinds["kurt"] = 0
     total = sum(kinds.values())
     w = {"none": 1 - glasses - shades} | {k: glasses * v / total for k, v in kinds.items()}
     return w | {"sunglasses": shades / 3, "sunglasses_2": shades / 3, "wayfarers_2": shades / 3}
 
 
 def _clothing_weights(g: str, a: int) -> dict[str, float]:
-    w = [
-        {"hoodie": 25, "graphic_shirt": 20, "shirt_crew_neck": 20, "shirt_scoop_neck": 12,
-         "shirt_v_neck": 10, "overall": 5, "collar_sweater": 5, "blazer_shirt": 3},
-        {"shirt_crew_neck": 20, "shirt_v_neck": 15, "shirt_scoop_neck": 12, "collar_sweater": 12,
-         "blazer_shirt": 12, "blazer_sweater": 8, "hoodie": 10, "graphic_shirt": 8,
-         "shirt_wick": 3},
-        {"collar_sweater": 18, "blazer_shirt": 18, "blazer_sweater": 14, "shirt_crew_neck": 15,
-         "shirt_v_neck": 12, "shirt_scoop_neck": 8, "shirt_wick": 8, "hoodie": 4,
-         "graphic_shirt": 3},
-        {"collar_sweater": 25, "blazer_sweater": 20, "blazer_shirt": 18, "shirt_crew_neck": 12,
-         "shirt_v_neck": 10, "shirt_wick": 8, "shirt_scoop_neck": 5, "hoodie": 2},
-    ][a]  # fmt: skip
+    w = dict(_WEIGHTS["clothing"][a])
     if "shirt_scoop_neck" in w:
         w["shirt_scoop_neck"] *= 2.0 if g == "female" else 0.3
     if "shirt_wick" in w and g == "female":
@@ -335,10 +266,8 @@ def sample_labels(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     out["style"] = _choice(rng, "style", n)
     out["background"] = _choice(rng, "background", n)
     out["hat_color"] = _choice(rng, "hat_color", n)
-    out["eyebrows"] = _choice(rng, "eyebrows", n, [0.35, 0.35, 0.1, 0.1, 0.1])
-    out["eyes"] = _choice(rng, "eyes", n, [0.5, 0.3, 0.05, 0.07, 0.08])
-    out["nose"] = _choice(rng, "nose", n, [0.8, 0.1, 0.1])
-    out["mouth"] = _choice(rng, "mouth", n, [0.35, 0.25, 0.25, 0.1, 0.05])
+    for attr in ("eyebrows", "eyes", "nose", "mouth"):
+        out[attr] = _choice(rng, attr, n, _CHOICE_WEIGHTS[attr])
     graphic = 1 + rng.integers(0, len(ATTRIBUTES["shirt_graphic"]) - 1, n)  # never "none"
     is_graphic = out["clothing"] == idx["clothing"]["graphic_shirt"]
     out["shirt_graphic"] = np.where(is_graphic, graphic, 0)
@@ -481,24 +410,13 @@ def cache_path(n: int, size: int, seed: int, cache_dir: Path | None = None) -> P
 
 
 def _save(path: Path, corpus: Corpus) -> None:
-    # Temp file in the same dir + os.replace: a concurrent or killed build never leaves a
-    # half-written cache behind for the next run to trust.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            arrays = {f"label_{k}": v for k, v in corpus.labels.items()}
-            # Flat cartoon colours deflate ~8x; loading 3,000 at 64 px takes 0.13 s, not 0.09 s.
-            np.savez_compressed(
-                f, images=corpus.images, description=np.array(corpus.description), **arrays
-            )
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it 0600; the cache is not a secret
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # A concurrent or killed build never leaves a half-written cache for the next run to trust.
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        arrays = {f"label_{k}": v for k, v in corpus.labels.items()}
+        # Flat cartoon colours deflate ~8x; loading 3,000 at 64 px takes 0.13 s, not 0.09 s.
+        np.savez_compressed(
+            f, images=corpus.images, description=np.array(corpus.description), **arrays
+        )
 
 
 def _load(path: Path, n: int, size: int) -> Corpus | None:

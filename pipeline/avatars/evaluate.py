@@ -7,7 +7,6 @@ set is a held-out corpus draw (its own seed), never the GAN's training images.
 """
 
 import json
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,8 @@ from pipeline.avatars.metrics import (
 )
 from pipeline.avatars.train import labels_matrix
 from pipeline.core.cache import cache_root
+from pipeline.core.device import set_torch_threads
+from pipeline.core.files import atomic_write
 from pipeline.errors import ProfilegenError
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
@@ -39,6 +40,7 @@ FAKE_SEED_BASE = 10**9
 
 def train_feature_net(out: str | Path) -> AttributeNet:
     """Train the attribute net on its own corpus draw and save it to `out`."""
+    set_torch_threads()
     corpus = build_corpus(**NET_CORPUS)
     labels = {k: corpus.labels[k] for k in CONDITIONS}
     net = train_attribute_net(corpus.images, labels, seed=0, data=corpus.description)
@@ -115,6 +117,7 @@ def evaluate_checkpoint(
     checkpoint = Path(checkpoint)
     if n < 10:
         raise ProfilegenError(f"--n must be at least 10, got {n}")
+    set_torch_threads()
     model = AvatarGAN.from_pretrained(checkpoint)
     res = model.config.resolution
     ref = reference_set(res, n)
@@ -133,9 +136,8 @@ def evaluate_checkpoint(
     metrics["attribute_net_heldout_accuracy"] = net.meta.get("heldout_accuracy", {})
     if baseline:
         metrics["baseline"] = one(Path(baseline), AvatarGAN.from_pretrained(baseline))
-    tmp = checkpoint / ".eval.json.tmp"
-    tmp.write_text(json.dumps(metrics, indent=2, sort_keys=True, default=float) + "\n")
-    os.replace(tmp, checkpoint / "eval.json")
+    text = json.dumps(metrics, indent=2, sort_keys=True, default=float) + "\n"
+    atomic_write(checkpoint / "eval.json", text)
     return metrics
 
 
@@ -226,7 +228,5 @@ Profile pictures for synthetic test data and demos. The starter corpus is cartoo
 are cartoons, not photos. Gender presentation and age are conveyed by hair, facial hair and
 hair colour as in the corpus; they are stereotypes of the art style.
 """
-    tmp = checkpoint / ".README.md.tmp"
-    tmp.write_text(card)
-    os.replace(tmp, checkpoint / "README.md")
+    atomic_write(checkpoint / "README.md", card)
     return card

@@ -6,13 +6,11 @@ BatchNorm in G and a projection discriminator for the conditions (Miyato & Koyam
 `seed-mlp` is the seed document's GAN, kept as a measured baseline: G and D of two dense
 layers of 128 units, leaky ReLU, BCE.
 
-Checkpoints follow the diffusers habit: `config.json` beside `model.safetensors`, and
-`from_pretrained(dir)` / `save_pretrained(dir)` round-trip without code knowing the sizes.
+Checkpoints follow the diffusers habit (pipeline/core/weights.py): `config.json` beside
+`model.safetensors`, and `from_pretrained(dir)` / `save_pretrained(dir)` round-trip without
+code knowing the sizes.
 """
 
-import hashlib
-import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -20,12 +18,16 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
 
 from pipeline.avatars.conditions import CONDITIONS
+from pipeline.core.weights import (
+    checkpoint_sha256,  # noqa: F401  (stage.py imports it here)
+    config_error,
+    load_into,
+    load_weights,
+    save_weights,
+)
 from pipeline.errors import ProfilegenError
-
-CONFIG_NAME, WEIGHTS_NAME = "config.json", "model.safetensors"
 
 
 @dataclass
@@ -242,38 +244,21 @@ class AvatarGAN:
         self.generator = generator.eval()
 
     def save_pretrained(self, path: str | Path) -> None:
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        tmp = path / f".{WEIGHTS_NAME}.tmp-{os.getpid()}"
-        state = {k: v.detach().contiguous() for k, v in self.generator.state_dict().items()}
-        save_file(state, str(tmp), metadata={"format": "pt"})
-        os.replace(tmp, path / WEIGHTS_NAME)
-        tmpc = path / f".{CONFIG_NAME}.tmp-{os.getpid()}"
         # No sort_keys: the order of `conditions` is the order of the label columns.
-        tmpc.write_text(json.dumps(asdict(self.config), indent=2) + "\n")
-        os.replace(tmpc, path / CONFIG_NAME)
+        save_weights(path, self.generator.state_dict(), asdict(self.config),
+                     metadata={"format": "pt"})  # fmt: skip
 
     @classmethod
     def from_pretrained(cls, path: str | Path) -> "AvatarGAN":
-        path = Path(path)
-        if not (path / CONFIG_NAME).is_file() or not (path / WEIGHTS_NAME).is_file():
-            raise ProfilegenError(f"{path} is not an avatar checkpoint (needs {CONFIG_NAME} "
-                                  f"and {WEIGHTS_NAME})")  # fmt: skip
+        raw, state = load_weights(path, "avatar GAN")
         try:
-            raw = json.loads((path / CONFIG_NAME).read_text())
             cfg = GANConfig(**raw)
-        except (json.JSONDecodeError, TypeError) as e:
-            raise ProfilegenError(f"{path / CONFIG_NAME} is not a valid GAN config: {e}") from None
+        except TypeError as e:
+            raise config_error(path, "avatar GAN", e) from None
         if list(cfg.conditions.items()) != [(k, list(v)) for k, v in CONDITIONS.items()]:
             raise ProfilegenError(f"{path} was trained for other conditions: {cfg.conditions}")
         generator, _ = build(cfg)
-        try:
-            state = load_file(str(path / WEIGHTS_NAME))
-            generator.load_state_dict(state)
-        except Exception as e:  # safetensors raises several types for a damaged file
-            first = str(e).splitlines()[0][:200]
-            raise ProfilegenError(f"{path / WEIGHTS_NAME} is corrupt or of another "
-                                  f"architecture: {first}") from None  # fmt: skip
+        load_into(generator, state, path)
         return cls(cfg, generator)
 
     @torch.no_grad()
@@ -294,10 +279,3 @@ class AvatarGAN:
 def noise(seed: int, dim: int) -> torch.Tensor:
     """The latent of one image, from its own seed (independent of batch composition)."""
     return torch.from_numpy(np.random.default_rng(seed).standard_normal(dim).astype(np.float32))
-
-
-def checkpoint_sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    for name in (CONFIG_NAME, WEIGHTS_NAME):
-        h.update((Path(path) / name).read_bytes())
-    return h.hexdigest()

@@ -12,8 +12,6 @@ Metrics: KID (Binkowski et al. 2018), FID (Heusel et al. 2017), precision/recall
 near-copy check against the training set (memorization).
 """
 
-import json
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,12 +21,11 @@ import scipy.linalg
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
 
 from pipeline.avatars.conditions import CONDITIONS
+from pipeline.core.weights import config_error, load_into, load_weights, save_weights
 from pipeline.errors import ProfilegenError
 
-CONFIG_NAME, WEIGHTS_NAME = "config.json", "model.safetensors"
 FORMAT = "profilegen-attribute-net/1"
 FEATURE_SPACE = "profilegen AttributeNet (trained on corpus labels)"
 CHUNK = 1024  # rows per cdist block: 1024 x 20k float32 is 80 MB
@@ -86,47 +83,26 @@ class AttributeNet(nn.Module):
 
     @classmethod
     def from_pretrained(cls, path: str | Path) -> "AttributeNet":
-        path = Path(path)
-        if not (path / CONFIG_NAME).is_file() or not (path / WEIGHTS_NAME).is_file():
-            raise ProfilegenError(
-                f"{path} is not an attribute-net checkpoint (needs "
-                f"{CONFIG_NAME} and {WEIGHTS_NAME})"
-            )
+        raw, state = load_weights(path, "attribute-net")
         try:
-            raw = json.loads((path / CONFIG_NAME).read_text())
             if raw.get("format") != FORMAT:
                 raise ValueError(f"format is {raw.get('format')!r}, not {FORMAT!r}")
             net = cls(raw["conditions"], **raw["architecture"])
-        except (json.JSONDecodeError, TypeError, KeyError, ValueError) as e:
-            raise ProfilegenError(
-                f"{path / CONFIG_NAME} is not a valid attribute-net config: {e}"
-            ) from None
+        except (TypeError, KeyError, ValueError) as e:
+            raise config_error(path, "attribute-net", e) from None
         # Labels are indices into CONDITIONS, which only ever grows at the end, so a net
         # trained on a prefix still means the same thing by each index.
         for k, v in net.conditions.items():
             if k not in CONDITIONS or list(CONDITIONS[k][: len(v)]) != v:
                 raise ProfilegenError(f"{path} was trained for other conditions: {k}={v}")
-        try:
-            net.load_state_dict(load_file(str(path / WEIGHTS_NAME)))
-        except Exception as e:  # safetensors raises several types for a damaged file
-            first = str(e).splitlines()[0][:200]
-            raise ProfilegenError(
-                f"{path / WEIGHTS_NAME} is corrupt or of another architecture: {first}"
-            ) from None
+        load_into(net, state, path)
         derived = ("format", "conditions", "architecture", "embedding_dim")
         net.meta = {k: v for k, v in raw.items() if k not in derived}
         return net.eval()
 
 
 def save_pretrained(net: AttributeNet, path: str | Path) -> None:
-    """model.safetensors + config.json (architecture, conditions, training, held-out accuracy);
-    each file is written to a temp name and renamed so a killed save leaves no half file."""
-    path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
-    tmp = path / f".{WEIGHTS_NAME}.tmp-{os.getpid()}"
-    state = {k: v.detach().contiguous() for k, v in net.state_dict().items()}
-    save_file(state, str(tmp), metadata={"format": "pt"})
-    os.replace(tmp, path / WEIGHTS_NAME)
+    """model.safetensors + config.json (architecture, conditions, training, held-out accuracy)."""
     cfg = {
         "format": FORMAT,
         "conditions": net.conditions,
@@ -134,9 +110,7 @@ def save_pretrained(net: AttributeNet, path: str | Path) -> None:
         "embedding_dim": net.dim,
         **net.meta,
     }
-    tmpc = path / f".{CONFIG_NAME}.tmp-{os.getpid()}"
-    tmpc.write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n")
-    os.replace(tmpc, path / CONFIG_NAME)
+    save_weights(path, net.state_dict(), cfg, sort_keys=True, metadata={"format": "pt"})
 
 
 # ---- images in, features / labels out ------------------------------------------------------

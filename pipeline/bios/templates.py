@@ -7,13 +7,17 @@ enthusiastic), voice (first person, third person or a terse headline), emoji or 
 medium. Every frame only says what the row says, so every bio passes bio_gate.check_bio.
 
 A row's bio depends only on the row and its own 64-bit seed (a counter-based splitmix64
-stream), so it is the same whichever batch or worker makes it.
+stream), so it is the same whichever batch or worker makes it. The frames and word lists are
+data: pipeline/data/template_bios.toml.
 """
 
 import re
+import tomllib
 from collections.abc import Mapping, Sequence
+from importlib.resources import files
 
 from pipeline.bios.gate import MAX_CHARS, MIN_CHARS, country_names, fold
+from pipeline.core.text import article, lower_first
 
 M64 = (1 << 64) - 1
 GOLDEN = 0x9E3779B97F4A7C15
@@ -55,57 +59,28 @@ class _Draw:
 # ---------------------------------------------------------------------------------------------
 # Fields in the forms the frames need.
 
-TONES = ("warm", "witty", "professional", "laid-back", "enthusiastic")
-STAGES = {
-    "High school student": "hs",
-    "University student": "uni",
-    "Retired": "retired",
-    "Unemployed": "unemployed",
-    "Homemaker": "homemaker",
-}
-# What a life stage is called where a frame names the occupation.
-STAGE_TITLE = {"hs": "High school student", "uni": "University student", "retired": "Retired",
-               "unemployed": "Between jobs", "homemaker": "Homemaker"}  # fmt: skip
-COUNTRY_SHORT = {"US": "USA", "GB": "UK", "NL": "the Netherlands", "KR": "South Korea"}
-PRONOUNS = {"female": ("She", "she", "her", "her"), "male": ("He", "he", "his", "him")}
-KEEP_CASE = {"K-pop", "Formula 1", "TV series", "DIY"}
-
-EMOJI = {
-    "Travel": "✈️", "Music": "🎶", "Movies": "🎬", "TV series": "📺", "Reading": "📚",
-    "Cooking": "🍳", "Baking": "🧁", "Photography": "📷", "Hiking": "🥾", "Camping": "🏕️",
-    "Gardening": "🌱", "Fishing": "🎣", "Birdwatching": "🐦", "Knitting": "🧶", "Pets": "🐾",
-    "Dogs": "🐶", "Cats": "🐱", "Football": "⚽", "Basketball": "🏀", "Cricket": "🏏",
-    "Baseball": "⚾", "Tennis": "🎾", "Golf": "⛳", "Formula 1": "🏎️", "Running": "🏃",
-    "Cycling": "🚴", "Swimming": "🏊", "Fitness": "💪", "Yoga": "🧘", "Surfing": "🏄",
-    "Skateboarding": "🛹", "Meditation": "🧘", "Gaming": "🎮", "Esports": "🎮", "Anime": "🌸",
-    "K-pop": "🎤", "Jazz": "🎷", "Rock music": "🎸", "Concerts": "🎤", "Dance": "💃",
-    "Drawing": "✏️", "Painting": "🎨", "Writing": "✍️", "Poetry": "✍️", "Coffee": "☕",
-    "Wine": "🍷", "Craft beer": "🍺", "Board games": "🎲", "Chess": "♟️", "Coding": "💻",
-    "Tech gadgets": "📱", "Astronomy": "🔭", "Space exploration": "🚀", "Sustainability": "🌍",
-    "Cars": "🚗", "Motorcycles": "🏍️", "Fashion": "👗", "Sneakers": "👟", "Makeup": "💄",
-    "Vegan food": "🥑", "Science": "🔬", "Investing": "📈", "Podcasts": "🎧",
-}  # fmt: skip
-TONE_EMOJI = {"warm": ("🌻", "💛", "😊"), "witty": ("😅", "🙃", "🤓"),
-              "professional": ("💼", "📌"), "laid-back": ("🌿", "🌊", "✌️"),
-              "enthusiastic": ("🎉", "🔥", "✨")}  # fmt: skip
+_DATA = tomllib.loads(
+    (files("pipeline") / "data" / "template_bios.toml").read_text(encoding="utf-8")
+)
+TONES: tuple[str, ...] = tuple(_DATA["tones"])
+STAGES: dict[str, str] = _DATA["stages"]  # life-stage occupation -> opener kind
+STAGE_TITLE: dict[str, str] = _DATA["stage_title"]  # what a frame calls the life stage
+COUNTRY_SHORT: dict[str, str] = _DATA["country_short"]
+PRONOUNS: dict[str, list[str]] = _DATA["pronouns"]  # P, p, poss, obj
+KEEP_CASE = frozenset(_DATA["keep_case"])
+EMOJI: dict[str, str] = _DATA["emoji"]  # by interest
+TONE_EMOJI: dict[str, list[str]] = _DATA["tone_emoji"]
 
 
 def _lower_first(s: str) -> str:
     # "Mobile app developer" -> "mobile app developer"; acronyms (CTO, DevOps, TV) keep case.
-    head = s.split(" ", 1)[0]
-    if s in KEEP_CASE or any(c.isupper() for c in head[1:]):
-        return s
-    return s[:1].lower() + s[1:]
+    return lower_first(s, KEEP_CASE)
 
 
 def _article(phrase: str) -> str:
-    w = phrase.split(" ", 1)[0]
-    if len(w) > 1 and w.isupper():  # read letter by letter: an HR manager, a UX designer
-        return "an" if w[0] in "AEFHILMNORSX" else "a"
-    low = w.lower()
-    if low.startswith(("uni", "use", "usu", "eu", "one", "ur")):
-        return "a"
-    return "an" if low[:1] in "aeiou" else "a"
+    # "a urologist", "a one-off", but "an urban planner": "uro" and "one" sound like
+    # consonants, "ur" alone does not.
+    return article(phrase, consonant_starts=("uni", "use", "usu", "eu", "one", "uro"))
 
 
 def _num_article(n: int) -> str:
@@ -155,113 +130,18 @@ def _join(items: list[str]) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Frames. {Occ} is the occupation as a title ("Registered nurse", "Retired", "Between jobs"),
-# {occ} and {a_occ} are jobs only. Fields: name, age, a_age, place, city, Occ, occ, a_occ,
-# P/p/poss/obj (third-person pronouns).
+# Frames (see template_bios.toml for their fields).
 
+_FRAMES = _DATA["frames"]
 # (voice, frame, needs): needs is "" (any row), "job" (a real job), "age" (an adult's age).
-OPENERS = [
-    # First person, any occupation or life stage.
-    ("first", "{Occ} in {place}.", ""),
-    ("first", "Hi, I'm {name}! {Occ} in {place}.", ""),
-    ("first", "{name} here. {Occ}, {place}.", ""),
-    ("first", "{name}, {age}. {Occ} in {place}.", "age"),
-    ("first", "{name} from {place}, {age} years young.", "age"),
-    ("first", "Calling {city} home. {Occ}.", ""),
-    ("first", "Hey there, I'm {name} from {place}.", ""),
-    # First person, jobs.
-    ("first", "Hi, I'm {name}, {a_occ} in {place}.", "job"),
-    ("first", "{Occ} living in {place}.", "job"),
-    ("first", "{Occ} based in {place}.", "job"),
-    ("first", "{name} here, {a_occ} from {place}.", "job"),
-    ("first", "I work as {a_occ} in {place}.", "job"),
-    ("first", "Proud {occ} in {place}.", "job"),
-    ("first", "{Occ} at work, {name} everywhere else. Based in {place}.", "job"),
-    ("first", "Making a living as {a_occ} in {place}.", "job"),
-    ("first", "{name}, {age}, {occ} from {place}.", "job age"),
-    ("first", "I'm {name}, {a_age} {age}-year-old {occ} in {place}.", "job age"),
-    # Third person.
-    ("third", "{name} lives in {place}.", ""),
-    ("third", "{name}, {age}, lives in {place}.", "age"),
-    ("third", "{name} is {a_occ} based in {place}.", "job"),
-    ("third", "{name} works as {a_occ} in {place}.", "job"),
-    ("third", "Meet {name}, {a_occ} who calls {city} home.", "job"),
-    ("third", "By day, {name} is {a_occ} in {place}.", "job"),
-    ("third", "{name} is {a_age} {age}-year-old {occ} from {place}.", "job age"),
-    ("third", "{name}, {age}, works as {a_occ} in {place}.", "job age"),
-    # Headline: no sentence at all.
-    ("headline", "{Occ}{sep}{place}", ""),
-    ("headline", "{name}{sep}{Occ}{sep}{place}", ""),
-    ("headline", "📍{place}{sep}{Occ}", ""),
-]
-# Life stages say the stage in their own words.
-STAGE_OPENERS = {
-    "hs": [("first", "High schooler in {place}."),
-           ("first", "Hi, I'm {name}! Still in school in {place}."),
-           ("first", "Student in {place}, somehow surviving homework."),
-           ("third", "{name} is a high school student in {place}."),
-           ("third", "{name} goes to high school in {place}.")],
-    "uni": [("first", "Uni student in {place}."),
-            ("first", "Hi, I'm {name}, studying in {place}."),
-            ("first", "{name} here, a student in {place}."),
-            ("third", "{name} is a university student in {place}."),
-            ("third", "{name} studies in {place}.")],
-    "retired": [("first", "Happily retired in {place}."),
-                ("first", "Retired and loving life in {place}."),
-                ("first", "Hi, I'm {name}, retired and living in {place}."),
-                ("third", "{name} is retired and lives in {place}."),
-                ("third", "{name} enjoys retirement in {place}."),
-                ("third", "Now retired, {name} lives in {place}.")],
-    "unemployed": [("first", "Between jobs in {place} and open to what's next."),
-                   ("first", "Currently job hunting in {place}."),
-                   ("first", "Hi, I'm {name}, looking for my next role in {place}."),
-                   ("third", "{name} lives in {place} and is between jobs."),
-                   ("third", "{name} is looking for work in {place}.")],
-    "homemaker": [("first", "Running a busy home in {place}."),
-                  ("first", "Hi, I'm {name}, a full-time homemaker in {place}."),
-                  ("first", "Keeping the household running in {place}."),
-                  ("third", "{name} is a homemaker in {place}."),
-                  ("third", "{name} runs a busy home in {place}.")],
-}  # fmt: skip
-
-# Interests: {list} is 1-3 interests, {List} the same capitalised, {keep} agrees with it.
-MIDDLES = {
-    "first": ["Into {list}.", "I love {list}.", "Big fan of {list}.", "Weekends are for {list}.",
-              "Can't get enough of {list}.", "Passionate about {list}.", "Always up for {list}.",
-              "Obsessed with {list}.", "Spare time goes to {list}.", "Talk to me about {list}.",
-              "Fueled by {list}.", "{List} {keep} me sane.", "My happy place? {List}.",
-              "Lover of {list}.", "Forever learning about {list}.",
-              "Off the clock it's all {list}."],
-    "third": ["{P} loves {list}.", "{P} is into {list}.", "{P} spends {poss} free time on {list}.",
-              "{P} can't get enough of {list}.", "Off duty, {p} is all about {list}.",
-              "A big fan of {list}.", "{P} is passionate about {list}.",
-              "Weekends mean {list} for {obj}."],
-    "headline": ["{List}", "Into {list}"],
-}  # fmt: skip
-# Taglines by tone; {poss} and {P} make the third-person ones agree.
-CLOSERS = {
-    "warm": ["Always happy to meet new people.", "Grateful for the little things.",
-             "Kindness matters.", "Family first.", "Say hi anytime!",
-             "Sending good vibes your way.", "Life is better with friends."],
-    "witty": ["Powered by snacks and stubbornness.", "Professional overthinker.",
-              "Still figuring it all out.", "Fluent in sarcasm.", "Will work for snacks.",
-              "Running on caffeine and optimism.", "Chaos coordinator."],
-    "professional": ["Always learning.", "Open to new opportunities.", "Let's connect.",
-                     "Committed to quality work.", "Quietly getting things done.",
-                     "Building something good, step by step."],
-    "laid-back": ["Taking it one day at a time.", "No rush.", "Keeping it simple.",
-                  "Living slow and easy.", "Going with the flow.", "Good vibes only."],
-    "enthusiastic": ["Let's go!", "Loving every minute!", "Life is good!",
-                     "So much to explore!", "Every day is an adventure!",
-                     "Onwards and upwards!"],
-}  # fmt: skip
-# Taglines about one more interest (one the middle did not name).
-EXTRA = {
-    "first": ["Ask me about {i}.", "Probably thinking about {i} right now.",
-              "Will talk {i} for hours.", "Currently getting into {i}."],
-    "third": ["Ask {obj} about {i}.", "{P} will talk {i} for hours.",
-              "Probably thinking about {i} right now."],
-}  # fmt: skip
+OPENERS: list[tuple[str, str, str]] = [tuple(o) for o in _FRAMES["openers"]]
+# Life stages say the stage in their own words: kind -> (voice, frame).
+STAGE_OPENERS: dict[str, list[tuple[str, str]]] = {
+    kind: [tuple(o) for o in frames] for kind, frames in _FRAMES["stage_openers"].items()
+}
+MIDDLES: dict[str, list[str]] = _FRAMES["middles"]  # interests, by voice
+CLOSERS: dict[str, list[str]] = _FRAMES["closers"]  # taglines, by tone
+EXTRA: dict[str, list[str]] = _FRAMES["extra"]  # taglines about one more interest, by voice
 
 
 def _opener_table() -> dict[tuple[str, str, bool], tuple[str, ...]]:

@@ -1,7 +1,7 @@
 """The bio model of one process: weights, tokenizer, the shared prefix's KV cache, and the
 rules of what it may write (stop tokens, banned tokens, pronouns per row's gender).
 
-Kept apart from pipeline/bios.py (which decides what to keep) so the model side imports
+Kept apart from pipeline/bios/stage.py (which decides what to keep) so the model side imports
 nothing but torch, tokenizers and transformers: the GPU benchmark runs it on a machine
 without the rest of profilegen's dependencies.
 """
@@ -9,17 +9,17 @@ without the rest of profilegen's dependencies.
 import dataclasses
 import json
 import logging
-import os
 import threading
 from pathlib import Path
 from typing import Any
 
 from pipeline.bios.gate import MAX_CHARS, clean_bio
 from pipeline.bios.prompt import fields_line, opener, persona
+from pipeline.core.device import set_torch_threads, torch_device
 from pipeline.errors import ProfilegenError
 
 log = logging.getLogger("profilegen.bios")
-FAST_ARCHS = ("llama", "mistral")  # what pipeline/lm.py implements
+FAST_ARCHS = ("llama", "mistral")  # what pipeline/lm/llama.py implements
 
 
 class BioWriter:
@@ -34,8 +34,9 @@ class BioWriter:
         from pipeline.lm.sampling import HFSampler, Sampler
 
         self.lock = threading.Lock()  # one generation at a time: torch already uses every core
+        set_torch_threads()
         self.dtype = resolve_dtype(dtype)
-        self.device = bio_device()
+        self.device = torch_device("bio")
         arch = json.loads((model_dir / "config.json").read_text()).get("model_type")
         # Llama-family checkpoints run on our shared-prefix decoder; any other causal LM
         # runs through transformers (same sampling, no prefix sharing: slower).
@@ -92,14 +93,7 @@ class BioWriter:
         GenerateConfig or anything with its bio_* fields. Returns (text, stopped) per row."""
         from pipeline.lm.sampling import SampleConfig
 
-        sc = SampleConfig(
-            temperature=cfg.bio_temperature,
-            top_k=cfg.bio_top_k,
-            top_p=cfg.bio_top_p,
-            repetition_penalty=cfg.bio_repetition_penalty,
-            max_new_tokens=cfg.bio_max_new_tokens,
-            batch_size=cfg.bio_batch_size,
-        )
+        sc = SampleConfig.from_bio_fields(cfg)
         parts = [self.suffix(r, s) for r, s in zip(rows, style_seeds, strict=True)]
         ids = [self.tok.encode(text, add_special_tokens=False).ids for text, _ in parts]
         groups = [{"female": 1, "male": 2}.get(r["gender"], 0) for r in rows]
@@ -148,21 +142,12 @@ def split_chat_template(tok) -> tuple[str, str]:
     return prefix, turn_end
 
 
-def bio_device() -> str:
-    """cuda when a GPU is visible (PROFILEGEN_BIO_DEVICE overrides), else cpu."""
-    import torch
-
-    return os.environ.get("PROFILEGEN_BIO_DEVICE") or (
-        "cuda" if torch.cuda.is_available() else "cpu"
-    )
-
-
 def resolve_dtype(dtype: str) -> str:
     """auto: bfloat16 where the CPU multiplies bf16 natively (AVX512-BF16/AMX), else float32."""
     if dtype != "auto":
         return dtype
 
-    if bio_device().startswith("cuda"):
+    if torch_device("bio").startswith("cuda"):
         return "bfloat16"
     try:
         flags = Path("/proc/cpuinfo").read_text()

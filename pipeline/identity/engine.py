@@ -18,12 +18,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.config import GenerateConfig
-from pipeline.dataset.schema import IDENTITY_SCHEMA
 from pipeline.identity.gazetteer import load_cities
 from pipeline.identity.interests import sample_interests
 from pipeline.identity.locales import GENDERS, get_locale, name_pool
 from pipeline.identity.occupations import sample_occupations
 from pipeline.identity.phones import make_phones
+from pipeline.identity.schema import IDENTITY_SCHEMA
 
 # Share of social-media users by age band (DataReportal/Statista-style, rounded). The 65+
 # band decays year by year instead of being flat.

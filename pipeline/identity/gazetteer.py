@@ -22,12 +22,12 @@ packages' versions.
 """
 
 import functools
-import os
 import re
-import tempfile
+import tomllib
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from importlib import metadata, util
+from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +36,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.core.cache import cache_root
+from pipeline.core.files import atomic_path
 from pipeline.errors import ProfilegenError
 
 # Bump when the derivation below changes, so stale disk caches are not reused.
@@ -45,42 +46,14 @@ MATCH_DEGREES = 0.05  # rg and GeoNames coordinates of the same place agree to ~
 # the next region's (Sejong, its own region since 2012, is 0.19 degrees from rg's Daejeon).
 NEAREST_DEGREES = 0.15
 
-# Where the majority vote gives a wrong name. France merged its 22 regions into 13 in 2016;
-# GeoNames uses the new codes but rg still has the old names, so e.g. code 76 (Occitanie)
-# would be called "Languedoc-Roussillon" for Toulouse too. ASCII, like rg's names.
-REGION_OVERRIDES = {
-    ("FR", "24"): "Centre-Val de Loire",
-    ("FR", "27"): "Bourgogne-Franche-Comte",
-    ("FR", "28"): "Normandy",
-    ("FR", "32"): "Hauts-de-France",
-    ("FR", "44"): "Grand Est",
-    ("FR", "75"): "Nouvelle-Aquitaine",
-    ("FR", "76"): "Occitanie",
-    ("FR", "84"): "Auvergne-Rhone-Alpes",
-    ("IN", "07"): "Delhi",  # rg says "NCT", which no one writes in a profile
-    # Regions split off after rg's snapshot; the vote gives them their parent's (or, for
-    # Washington DC, whose neighbourhoods share names with Maryland suburbs, a neighbour's) name.
-    ("US", "DC"): "District of Columbia",
-    ("IN", "12"): "Jammu and Kashmir",
-    ("IN", "41"): "Ladakh",
-    ("ID", "PD"): "Southwest Papua",
-    ("ID", "PE"): "Highland Papua",
-    ("ID", "PS"): "South Papua",
-    ("ID", "PT"): "Central Papua",
-    ("KR", "22"): "Sejong",
-    # Vietnam merged 63 provinces into 34 in 2025; GeoNames has the new codes, rg the old
-    # names, and the merged province's name is not always its majority's.
-    ("VN", "08"): "Tuyen Quang",
-    ("VN", "11"): "Dien Bien",  # rg: "Huyen Dien Bien", a district's name
-    ("VN", "19"): "Thai Nguyen",
-    ("VN", "24"): "Bac Ninh",
-    ("VN", "31"): "Hai Phong",
-    ("VN", "37"): "Ninh Binh",
-    ("VN", "46"): "Hue",
-    ("VN", "48"): "Da Nang",
-    ("VN", "80"): "Tay Ninh",
-    ("VN", "86"): "Vinh Long",
-    ("VN", "91"): "An Giang",
+# Where the majority vote gives a wrong name (France's 2016 regions, regions split off after
+# rg's snapshot, Vietnam's 2025 provinces): (country, admin1 code) -> name.
+REGION_OVERRIDES: dict[tuple[str, str], str] = {
+    (cc, code): name
+    for cc, codes in tomllib.loads(
+        (files("pipeline") / "data" / "region_overrides.toml").read_text(encoding="utf-8")
+    ).items()
+    for code, name in codes.items()
 }
 # rg mixes "Anhui Sheng" with "Fujian", "Changwat Udon Thani" with "Chiang Mai", and
 # "Saga Prefecture" with "Aichi"; the bare name is the one people write.
@@ -189,17 +162,9 @@ def cache_path() -> Path:
 
 
 def _write_atomic(table: pa.Table, path: Path) -> None:
-    # Temp file in the same dir + os.replace: concurrent workers never see half a file.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    os.close(fd)
-    try:
+    # Concurrent workers never see half a file.
+    with atomic_path(path) as tmp:
         pq.write_table(table, tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes it 0600; the cache is not a secret
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _fold(s: str) -> str:

@@ -1,13 +1,16 @@
 """Locales: which country and language each one means, and its personal-name tables.
 
-Names come from Faker's locale data (its provider lists, with their weights where Faker has
-them), read once per process into flat tables so rows can be drawn with numpy.
+The locale table and the default mix are data (pipeline/data/locales.toml). Names come from
+Faker's locale data (its provider lists, with their weights where Faker has them), read once
+per process into flat tables so rows can be drawn with numpy.
 """
 
 import importlib
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from importlib.resources import files
 
 import numpy as np
 import pyarrow as pa
@@ -27,51 +30,20 @@ class Locale:
     home_regions: tuple[str, ...] = ()
 
 
-HINDI_BELT = (
-    "Uttar Pradesh", "Bihar", "Madhya Pradesh", "Rajasthan", "Delhi", "Haryana",
-    "Jharkhand", "Chhattisgarh", "Uttarakhand", "Himachal Pradesh", "Chandigarh",
-)  # fmt: skip
+_DATA = tomllib.loads((files("pipeline") / "data" / "locales.toml").read_text(encoding="utf-8"))
 
 LOCALES: dict[str, Locale] = {
-    loc.code: loc
-    for loc in [
-        Locale("en_US", "US", "en"),
-        Locale("en_GB", "GB", "en"),
-        Locale("en_IN", "IN", "en"),
-        Locale("hi_IN", "IN", "hi", home_regions=HINDI_BELT),
-        Locale("de_DE", "DE", "de"),
-        Locale("fr_FR", "FR", "fr"),
-        Locale("fr_CA", "CA", "fr", home_regions=("Quebec", "New Brunswick")),
-        Locale("es_ES", "ES", "es"),
-        Locale("es_MX", "MX", "es"),
-        Locale("es_CO", "CO", "es"),
-        Locale("pt_BR", "BR", "pt"),
-        Locale("it_IT", "IT", "it"),
-        Locale("nl_NL", "NL", "nl"),
-        Locale("pl_PL", "PL", "pl"),
-        Locale("tr_TR", "TR", "tr"),
-        Locale("sv_SE", "SE", "sv"),
-        Locale("id_ID", "ID", "id"),
-        Locale("vi_VN", "VN", "vi"),
-        Locale("th_TH", "TH", "th"),
-        Locale("ja_JP", "JP", "ja", family_first=True),
-        Locale("zh_CN", "CN", "zh", family_first=True),
-        Locale("ko_KR", "KR", "ko", family_first=True),
-        Locale("ru_RU", "RU", "ru"),
-        Locale("uk_UA", "UA", "uk"),
-        Locale("ar_SA", "SA", "ar"),
-    ]
+    code: Locale(
+        code,
+        loc["country"],
+        loc["language"],
+        family_first=loc.get("family_first", False),
+        home_regions=tuple(loc.get("home_regions", ())),
+    )
+    for code, loc in _DATA["locales"].items()
 }
-
-# A rough world mix of social-media users by locale (DataReportal-style country shares,
-# coarsened to round numbers). Sums to exactly 1.0 so it passes the same check as user mixes.
-DEFAULT_MIX: dict[str, float] = {
-    "en_US": 0.16, "en_IN": 0.07, "hi_IN": 0.05, "id_ID": 0.07, "pt_BR": 0.09,
-    "zh_CN": 0.06, "ja_JP": 0.04, "es_MX": 0.05, "ru_RU": 0.04, "de_DE": 0.03,
-    "en_GB": 0.03, "fr_FR": 0.03, "tr_TR": 0.03, "ko_KR": 0.02, "es_ES": 0.02,
-    "it_IT": 0.02, "ar_SA": 0.04, "pl_PL": 0.02, "nl_NL": 0.01, "sv_SE": 0.01,
-    "vi_VN": 0.04, "th_TH": 0.03, "uk_UA": 0.01, "es_CO": 0.02, "fr_CA": 0.01,
-}  # fmt: skip
+# A rough world mix of social-media users by locale; sums to exactly 1.0.
+DEFAULT_MIX: dict[str, float] = _DATA["default_mix"]
 
 GENDERS = ("female", "male")
 

@@ -24,12 +24,16 @@ whose every completion phonenumbers calls MOBILE (or FIXED_LINE_OR_MOBILE) for t
 They are found by descending the digit trie from a fixed seed, testing 100 completions per
 prefix (all 100 values of the next two digits) at once with phonenumbers' own patterns run
 by Arrow's RE2, then spot-checked with phonenumbers itself.
+
+The reserved ranges are data: pipeline/data/phones.toml.
 """
 
 import functools
 import re
+import tomllib
 import zlib
 from dataclasses import dataclass
+from importlib.resources import files
 
 import numpy as np
 import phonenumbers
@@ -46,44 +50,14 @@ PERSONAL_TYPES = (T.FIXED_LINE, T.MOBILE, T.FIXED_LINE_OR_MOBILE)  # no toll-fre
 SPOT_CHECKS = 128  # numbers per plan checked with phonenumbers itself
 
 NANP_FICTION = "55501"  # NPA + 555-01XX
-GB_DRAMA = {  # Ofcom "numbers for drama", geographic ranges, by the nation the city is in
-    "England": ["1134960", "1144960", "1154960", "1164960", "1174960", "1184960", "1214960",
-                "1514960", "1614960", "2079460", "1914980"],
-    "Scotland": ["1314960", "1414960"],
-    "Wales": ["2920180"],
-    "Northern Ireland": ["2896496"],
-}  # fmt: skip
-FR_FICTION = {  # ARCEP fiction ranges, by the regions of their geographic zone
-    "199 00": ["Ile-de-France"],
-    "261 91": ["Brittany", "Normandy", "Pays de la Loire", "Centre-Val de Loire"],
-    "353 01": ["Hauts-de-France", "Grand Est", "Bourgogne-Franche-Comte"],
-    "465 71": ["Auvergne-Rhone-Alpes", "Provence-Alpes-Cote d'Azur", "Corsica", "Occitanie"],
-    "536 49": ["Nouvelle-Aquitaine", "Occitanie"],
-}
-AU_STATES = {
-    "2": ["New South Wales", "Australian Capital Territory"],
-    "3": ["Victoria", "Tasmania"],
-    "7": ["Queensland"],
-    "8": ["South Australia", "Western Australia", "Northern Territory"],
-}
-AU_MOBILES = """491570006 491570156 491570157 491570158 491570159 491570110 491570313 491570737
-    491571266 491571491 491571804 491572549 491572665 491572983 491573770 491573087 491574118
-    491574632 491575254 491575789 491576398 491576801 491577426 491577644 491578957 491578148
-    491578888 491579212 491579760 491579455""".split()
+_DATA = tomllib.loads((files("pipeline") / "data" / "phones.toml").read_text(encoding="utf-8"))
+GB_DRAMA: dict[str, list[str]] = _DATA["gb_drama"]  # Ofcom drama ranges, by nation
+FR_FICTION: dict[str, list[str]] = _DATA["fr_fiction"]  # ARCEP fiction ranges, by region
+AU_STATES: dict[str, list[str]] = _DATA["au"]["states"]  # area code digit -> states
+AU_MOBILES: list[str] = _DATA["au"]["mobiles"]
 # Postal abbreviations, to read phonenumbers' "City, ST" area descriptions.
-NANP_ABBREV = dict(s.replace("_", " ").split(":") for s in """AL:Alabama AK:Alaska AZ:Arizona
-    AR:Arkansas CA:California CO:Colorado CT:Connecticut DE:Delaware DC:District_of_Columbia
-    FL:Florida GA:Georgia HI:Hawaii ID:Idaho IL:Illinois IN:Indiana IA:Iowa KS:Kansas
-    KY:Kentucky LA:Louisiana ME:Maine MD:Maryland MA:Massachusetts MI:Michigan MN:Minnesota
-    MS:Mississippi MO:Missouri MT:Montana NE:Nebraska NV:Nevada NH:New_Hampshire
-    NJ:New_Jersey NM:New_Mexico NY:New_York NC:North_Carolina ND:North_Dakota OH:Ohio
-    OK:Oklahoma OR:Oregon PA:Pennsylvania RI:Rhode_Island SC:South_Carolina SD:South_Dakota
-    TN:Tennessee TX:Texas UT:Utah VT:Vermont VA:Virginia WA:Washington WV:West_Virginia
-    WI:Wisconsin WY:Wyoming AB:Alberta BC:British_Columbia MB:Manitoba NB:New_Brunswick
-    NL:Newfoundland_and_Labrador NS:Nova_Scotia NT:Northwest_Territories NU:Nunavut
-    ON:Ontario PE:Prince_Edward_Island QC:Quebec SK:Saskatchewan YT:Yukon""".split())  # fmt: skip
-NANP_ALIASES = {"Washington State": "Washington", "Washington D.C.": "District of Columbia",
-                "British Colombia": "British Columbia"}  # fmt: skip
+NANP_ABBREV: dict[str, str] = _DATA["nanp_states"]
+NANP_ALIASES: dict[str, str] = _DATA["nanp_aliases"]
 
 # phonenumbers' _number_type_helper checks these before fixed line and mobile, in this order.
 _SPECIAL_DESCS = ["premium_rate", "toll_free", "shared_cost", "voip", "personal_number",

@@ -9,8 +9,7 @@ speed. What each script gets:
 
 * Arabic (ar_*): a curated dictionary of common names and name parts in their usual Latin
   spelling, particles (``Al-``, ``Abdul``, ``bin``, ``Abu`` ...), and a letter-based fallback
-  that guesses the unwritten short vowels from the shape of the word. ``ar_DZ`` uses Maghrebi
-  (French-based) conventions: Djamel, Belkacem, Abdelkader.
+  that guesses the unwritten short vowels from the shape of the word.
 * Devanagari (hi_IN): rule-based transliteration with Hindi schwa deletion (Ajit, Sharma, Aditya).
 * Hangul (ko_KR): Revised Romanization per syllable with the spellings Koreans commonly use
   in names (Kim, Lee, Park; Sunghoon, Younghee, Jiwoo).
@@ -20,20 +19,29 @@ speed. What each script gets:
 * Thai (th_TH): simplified RTGS with syllable rules (implicit vowels, leading vowels, final
   consonant values, silent letters): Somchai, Kiattisak, Chaloemphon.
 * Everything else (Latin with diacritics, Greek, Cyrillic ...): anyascii with tidied capitals.
+
+The letter maps and name lexicons are data: pipeline/data/romanize.toml and arabic_names.tsv,
+read once per process.
 """
 
 from __future__ import annotations
 
 import re
+import tomllib
 import unicodedata
 from functools import lru_cache
+from importlib.resources import files
 
 from anyascii import anyascii
+
+from pipeline.core.text import has_script, script_of
 
 __all__ = ["handle_form", "romanize"]
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"))
 _SPACES = re.compile(r"\s+")
+_DATA = files("pipeline") / "data"
+_LEX = tomllib.loads((_DATA / "romanize.toml").read_text(encoding="utf-8"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -52,22 +60,21 @@ def romanize(name: str, locale: str) -> str:
     text = _SPACES.sub(" ", text).strip()
     if not text:
         return ""
-    lang, _, region = locale.replace("-", "_").partition("_")
-    lang, region = lang.lower(), region.upper()
+    lang = locale.replace("-", "_").partition("_")[0].lower()
 
-    if _has(text, _is_arabic):
-        out = _romanize_arabic(text, maghreb=region in _MAGHREB_REGIONS)
-    elif _has(text, _is_devanagari):
+    if has_script(text, "arabic"):
+        out = _romanize_arabic(text)
+    elif has_script(text, "devanagari"):
         out = _romanize_devanagari(text)
-    elif _has(text, _is_hangul):
+    elif has_script(text, "hangul"):
         out = _romanize_korean(text)
-    elif _has(text, _is_kana) or (lang == "ja" and _has(text, _is_han)):
+    elif has_script(text, "kana") or (lang == "ja" and has_script(text, "han")):
         out = _romanize_japanese(text)
-    elif _has(text, _is_han):
+    elif has_script(text, "han"):
         out = _romanize_chinese(text)
-    elif _has(text, _is_thai):
+    elif has_script(text, "thai"):
         out = _romanize_thai(text)
-    elif lang == "uk" and _has(text, _is_cyrillic):
+    elif lang == "uk" and has_script(text, "cyrillic"):
         out = _romanize_ukrainian(text)
     else:
         out = _romanize_default(text)
@@ -93,48 +100,6 @@ def handle_form(latin: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _in_ranges(ch: str, ranges: tuple[tuple[int, int], ...]) -> bool:
-    cp = ord(ch)
-    return any(lo <= cp <= hi for lo, hi in ranges)
-
-
-def _is_arabic(ch: str) -> bool:
-    return _in_ranges(
-        ch,
-        ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF)),
-    )
-
-
-def _is_devanagari(ch: str) -> bool:
-    return _in_ranges(ch, ((0x0900, 0x097F), (0xA8E0, 0xA8FF)))
-
-
-def _is_hangul(ch: str) -> bool:
-    return _in_ranges(ch, ((0xAC00, 0xD7AF), (0x1100, 0x11FF), (0x3130, 0x318F)))
-
-
-def _is_kana(ch: str) -> bool:
-    return _in_ranges(ch, ((0x3040, 0x30FF), (0x31F0, 0x31FF), (0xFF66, 0xFF9F)))
-
-
-def _is_han(ch: str) -> bool:
-    return _in_ranges(
-        ch, ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x3134F))
-    )
-
-
-def _is_thai(ch: str) -> bool:
-    return _in_ranges(ch, ((0x0E00, 0x0E7F),))
-
-
-def _is_cyrillic(ch: str) -> bool:
-    return _in_ranges(ch, ((0x0400, 0x052F),))
-
-
-def _has(text: str, pred) -> bool:
-    return any(pred(ch) for ch in text)
-
-
 def _cap(word: str) -> str:
     """First letter upper, the rest lower ("MinJun" -> "Minjun")."""
     for i, ch in enumerate(word):
@@ -157,10 +122,10 @@ def _romanize_default(text: str) -> str:
     words = []
     for word in text.split(" "):
         latin = anyascii(word)
-        if _has(word, lambda ch: "a" <= ch.lower() <= "z"):
+        if any("a" <= ch.lower() <= "z" for ch in word):
             words.append(latin)  # Latin-script word: keep its own capitalisation
             continue
-        if _has(word, _is_cyrillic):
+        if has_script(word, "cyrillic"):
             latin = latin.replace("'", "")  # soft/hard signs: Natal'ya -> Natalya
         words.append(_cap_parts(latin))
     return " ".join(words)
@@ -170,14 +135,8 @@ def _romanize_default(text: str) -> str:
 # Ukrainian: official national transliteration (Cabinet of Ministers resolution 55, 2010)
 # --------------------------------------------------------------------------------------------
 
-_UK_MAP = {
-    "а": "a", "б": "b", "в": "v", "г": "h", "ґ": "g", "д": "d", "е": "e", "є": "ie", "ж": "zh",
-    "з": "z", "и": "y", "і": "i", "ї": "i", "й": "i", "к": "k", "л": "l", "м": "m", "н": "n",
-    "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts",
-    "ч": "ch", "ш": "sh", "щ": "shch", "ь": "", "ю": "iu", "я": "ia", "ъ": "", "ы": "y",
-    "э": "e", "ё": "io", "'": "", "’": "", "ʼ": "",
-}  # fmt: skip
-_UK_INITIAL = {"є": "ye", "ї": "yi", "й": "y", "ю": "yu", "я": "ya"}
+_UK_MAP: dict[str, str] = _LEX["ukrainian"]["letters"]
+_UK_INITIAL: dict[str, str] = _LEX["ukrainian"]["initial"]
 
 
 def _romanize_ukrainian(text: str) -> str:
@@ -204,24 +163,7 @@ def _romanize_ukrainian(text: str) -> str:
 # Korean
 # --------------------------------------------------------------------------------------------
 
-_KO_SURNAMES = {
-    "김": "Kim", "이": "Lee", "리": "Lee", "박": "Park", "최": "Choi", "정": "Jung", "강": "Kang",
-    "조": "Cho", "윤": "Yoon", "장": "Jang", "임": "Lim", "림": "Lim", "한": "Han", "오": "Oh",
-    "서": "Seo", "신": "Shin", "권": "Kwon", "황": "Hwang", "안": "Ahn", "송": "Song", "류": "Yoo",
-    "유": "Yoo", "홍": "Hong", "전": "Jeon", "고": "Ko", "문": "Moon", "양": "Yang", "손": "Son",
-    "배": "Bae", "백": "Baek", "허": "Heo", "노": "Noh", "남": "Nam", "심": "Shim", "하": "Ha",
-    "곽": "Kwak", "성": "Sung", "차": "Cha", "주": "Joo", "우": "Woo", "구": "Koo", "민": "Min",
-    "진": "Jin", "지": "Ji", "나": "Na", "엄": "Um", "채": "Chae", "원": "Won", "천": "Cheon",
-    "방": "Bang", "공": "Kong", "현": "Hyun", "함": "Ham", "변": "Byun", "염": "Yeom",
-    "여": "Yeo", "추": "Choo", "도": "Do", "소": "So", "석": "Seok", "선": "Sun", "설": "Seol",
-    "마": "Ma", "길": "Gil", "연": "Yeon", "위": "Wi", "표": "Pyo", "명": "Myung", "기": "Ki",
-    "반": "Ban", "라": "Ra", "왕": "Wang", "금": "Keum", "옥": "Ok", "육": "Yook", "인": "In",
-    "맹": "Maeng", "제": "Je", "모": "Mo", "탁": "Tak", "국": "Kook", "어": "Eo", "은": "Eun",
-    "편": "Pyeon", "용": "Yong", "로": "Roh",
-    # two-syllable surnames
-    "남궁": "Namgung", "황보": "Hwangbo", "제갈": "Jegal", "선우": "Sunwoo", "독고": "Dokgo",
-    "사공": "Sagong", "서문": "Seomun", "동방": "Dongbang", "사마": "Sama",
-}  # fmt: skip
+_KO_SURNAMES: dict[str, str] = _LEX["korean"]["surnames"]
 
 
 # Revised Romanization by jamo (one syllable at a time, as names are usually written).
@@ -229,14 +171,8 @@ _KO_INITIALS = "g kk n d tt r m b pp s ss - j jj ch k t p h".split()
 _KO_VOWELS = "a ae ya yae eo e yeo ye o wa wae oe yo u wo we wi yu eu ui i".split()
 _KO_FINALS = "- k k k n n n t l k m l l l p l m p p t t ng t t k t p t".split()
 
-# Spellings Koreans commonly choose for given-name syllables instead of strict RR
-# (Sunghoon, Kyungsoo, Younghee, Hyunwoo, Jungho).
-_KO_NAME_SYLLABLES = {
-    "성": "sung", "현": "hyun", "경": "kyung", "영": "young", "정": "jung", "혁": "hyuk",
-    "숙": "sook", "수": "soo", "희": "hee", "철": "chul", "훈": "hoon", "순": "soon",
-    "병": "byung", "명": "myung", "윤": "yoon", "광": "kwang", "규": "kyu", "주": "joo",
-    "중": "joong", "근": "keun", "용": "yong", "종": "jong", "승": "seung", "석": "seok",
-}  # fmt: skip
+# Spellings Koreans commonly choose for given-name syllables instead of strict RR.
+_KO_NAME_SYLLABLES: dict[str, str] = _LEX["korean"]["name_syllables"]
 
 
 def _ko_syllable(ch: str) -> str:
@@ -268,12 +204,7 @@ def _romanize_korean(text: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 # Surnames whose reading differs from the character's most common reading (anyascii's choice).
-_ZH_SURNAMES = {
-    "曾": "Zeng", "单": "Shan", "解": "Xie", "仇": "Qiu", "区": "Ou", "朴": "Piao", "查": "Zha",
-    "乐": "Yue", "覃": "Qin", "盖": "Ge", "缪": "Miao", "翟": "Zhai", "尉迟": "Yuchi",
-    "万俟": "Moqi", "单于": "Chanyu", "长孙": "Zhangsun", "种": "Chong", "秘": "Bi", "召": "Shao",
-    "员": "Yun", "黑": "He", "长": "Chang", "重": "Chong", "藏": "Zang", "燕": "Yan",
-}  # fmt: skip
+_ZH_SURNAMES: dict[str, str] = _LEX["chinese"]["surnames"]
 
 
 def _romanize_chinese(text: str) -> str:
@@ -319,19 +250,8 @@ def _romanize_japanese(text: str) -> str:
 # Thai: simplified RTGS (Royal Thai General System), the basis of most Thai names' spellings
 # --------------------------------------------------------------------------------------------
 
-_TH_INITIAL = {
-    "ก": "k", "ข": "kh", "ฃ": "kh", "ค": "kh", "ฅ": "kh", "ฆ": "kh", "ง": "ng", "จ": "ch",
-    "ฉ": "ch", "ช": "ch", "ซ": "s", "ฌ": "ch", "ญ": "y", "ฎ": "d", "ฏ": "t", "ฐ": "th",
-    "ฑ": "th", "ฒ": "th", "ณ": "n", "ด": "d", "ต": "t", "ถ": "th", "ท": "th", "ธ": "th",
-    "น": "n", "บ": "b", "ป": "p", "ผ": "ph", "ฝ": "f", "พ": "ph", "ฟ": "f", "ภ": "ph", "ม": "m",
-    "ย": "y", "ร": "r", "ล": "l", "ว": "w", "ศ": "s", "ษ": "s", "ส": "s", "ห": "h", "ฬ": "l",
-    "อ": "", "ฮ": "h",
-}  # fmt: skip
-_TH_FINAL = {
-    **dict.fromkeys("กขฃคฅฆ", "k"), **dict.fromkeys("จชซฌฎฏฐฑฒดตถทธศษส", "t"),
-    **dict.fromkeys("ญณนรลฬ", "n"), **dict.fromkeys("บปพฟภ", "p"),
-    "ง": "ng", "ม": "m", "ย": "i", "ว": "o", "อ": "", "ห": "", "ฮ": "", "ผ": "p", "ฝ": "p",
-}  # fmt: skip
+_TH_INITIAL: dict[str, str] = _LEX["thai"]["initial"]
+_TH_FINAL = {ch: final for final, chars in _LEX["thai"]["final"].items() for ch in chars}
 _TH_LEAD = set("เแโใไ")
 _TH_MARKS = set("ะัาำิีึืุู")  # vowel signs written after/above/below the consonant
 _TH_CLUSTERS = set("กขคปพผตบดฟท")  # can take ร/ล (and ก/ข/ค can take ว) as second letter
@@ -339,13 +259,7 @@ _TH_DROP = re.compile("[\u0e47-\u0e4c\u0e4e]")  # tone marks, maitaikhu, nikhahi
 # letters under thanthakhat (and ทร/ตร after a nasal final: จันทร์ chan, ภัทร์ phat)
 _TH_SILENT = re.compile("(?<=น)[ทต]ร\u0e4c|[\u0e01-\u0e2e][ิุ]?\u0e4c")
 # Frequent name parts whose spelling the rules below cannot produce.
-_TH_PARTS = {
-    "เกียรติ": "kiat", "ประเสริฐ": "prasoet", "เจริญ": "charoen", "สมบูรณ์": "sombun",
-    "ฤทธิ์": "rit", "ธรรม": "tham", "ศรี": "si", "รัตนา": "rattana", "วัฒนา": "watthana",
-    "ชาติ": "chat", "วุฒิ": "wut", "ภูมิ": "phum", "กาญจน์": "kan", "สวัสดิ์": "sawat",
-    "ราษฎร์": "rat", "เกษม": "kasem", "เกษตร": "kaset", "ลักษณ์": "lak", "พันธุ์": "phan",
-    "ทรง": "song",
-}  # fmt: skip
+_TH_PARTS: dict[str, str] = _LEX["thai"]["parts"]
 _TH_PART_CHARS = {chr(0xE000 + k): latin for k, latin in enumerate(_TH_PARTS.values())}
 _TH_PART_KEYS = sorted(zip(_TH_PARTS, _TH_PART_CHARS, strict=True), key=lambda kv: -len(kv[0]))
 
@@ -516,25 +430,10 @@ def _romanize_thai(text: str) -> str:
 # Hindi (Devanagari)
 # --------------------------------------------------------------------------------------------
 
-_HI_CONSONANTS = {
-    "क": "k", "ख": "kh", "ग": "g", "घ": "gh", "ङ": "n", "च": "ch", "छ": "chh", "ज": "j",
-    "झ": "jh", "ञ": "n", "ट": "t", "ठ": "th", "ड": "d", "ढ": "dh", "ण": "n", "त": "t",
-    "थ": "th", "द": "d", "ध": "dh", "न": "n", "प": "p", "फ": "ph", "ब": "b", "भ": "bh",
-    "म": "m", "य": "y", "र": "r", "ल": "l", "ळ": "l", "व": "v", "श": "sh", "ष": "sh", "स": "s",
-    "ह": "h",
-}  # fmt: skip
-_HI_NUKTA_FORMS = {  # consonant + nukta (after NFD)
-    "क": "q", "ख": "kh", "ग": "gh", "ज": "z", "झ": "zh", "ड": "r", "ढ": "rh", "फ": "f",
-    "य": "y", "न": "n", "र": "r", "ळ": "l",
-}  # fmt: skip
-_HI_VOWELS = {
-    "अ": "a", "आ": "a", "इ": "i", "ई": "i", "उ": "u", "ऊ": "u", "ऋ": "ri", "ॠ": "ri", "ऌ": "li",
-    "ए": "e", "ऐ": "ai", "ओ": "o", "औ": "au", "ऑ": "o", "ऍ": "e", "ऎ": "e", "ऒ": "o", "ॲ": "e",
-}  # fmt: skip
-_HI_MATRAS = {
-    "ा": "a", "ि": "i", "ी": "i", "ु": "u", "ू": "u", "ृ": "ri", "ॄ": "ri", "ॢ": "li", "े": "e",
-    "ै": "ai", "ो": "o", "ौ": "au", "ॉ": "o", "ॅ": "e", "ॆ": "e", "ॊ": "o",
-}  # fmt: skip
+_HI_CONSONANTS: dict[str, str] = _LEX["hindi"]["consonants"]
+_HI_NUKTA_FORMS: dict[str, str] = _LEX["hindi"]["nukta_forms"]  # consonant + nukta (NFD)
+_HI_VOWELS: dict[str, str] = _LEX["hindi"]["vowels"]
+_HI_MATRAS: dict[str, str] = _LEX["hindi"]["matras"]
 _HI_VIRAMA, _HI_NUKTA = "\u094d", "\u093c"
 _HI_NASAL_SIGNS = {"\u0901", "\u0902"}  # chandrabindu, anusvara
 _HI_VISARGA = "\u0903"
@@ -542,22 +441,8 @@ _HI_LABIALS = set("पफबभम")
 _HI_NASALS = set("ङञणनम")
 _HI_SONORANTS = set("यरलवङञणनम")
 
-# Spellings the rules cannot reach: regional conventions (Bengali, South Indian, Christian
-# surnames), English spellings fixed by usage, and a few malformed entries of Faker's list.
-_HI_OVERRIDES = {
-    "सिंह": "Singh", "मुख़र्जी": "Mukherjee", "मुखर्जी": "Mukherjee", "चटर्जी": "Chatterjee",
-    "बनर्जी": "Banerjee", "चौधरी": "Chaudhary", "चोधरी": "Chaudhary", "रॉय चौधरी": "Roy Chaudhary",
-    "रेड्डी": "Reddy", "सक्सेना": "Saxena", "अगरवाल": "Agarwal", "अग्रवाल": "Agarwal",
-    "अहलूवालिया": "Ahluwalia", "बुरुाह": "Baruah", "बरुआ": "Baruah", "डी’सोउज़ा": "D'Souza",
-    "डी’कोस्टा": "D'Costa", "रोद्रिगुएस": "Rodrigues", "वेंकटएसन": "Venkatesan",
-    "बलासुब्रमानियम": "Balasubramaniam", "सुब्रमण्यम": "Subramaniam", "झादव": "Jadhav",
-    "जेटली": "Jaitley", "मेनन": "Menon", "टंडन": "Tandon", "हजारिका": "Hazarika",
-    "गावडे": "Gawade", "महरा": "Mehra", "कपूर": "Kapoor", "तिवारी": "Tiwari",
-    "श्रीवास्तव": "Srivastava", "राय": "Rai", "जयरामन": "Jayaraman", "रंगराजन": "Rangarajan",
-    "ज़स्विन्देर्": "Jaswinder", "रुपिन्द्र": "Rupinder", "दुत्ता": "Dutta", "दत्ता": "Dutta",
-    "पिल्लई": "Pillai", "ठाकुर": "Thakur", "बोस": "Bose", "राव": "Rao", "नायर": "Nair",
-    "पवार": "Pawar",
-}  # fmt: skip
+# Spellings the rules cannot reach: regional conventions, English spellings fixed by usage.
+_HI_OVERRIDES: dict[str, str] = _LEX["hindi"]["overrides"]
 
 
 class _Ph:
@@ -692,7 +577,7 @@ def _romanize_devanagari(text: str) -> str:
         if word in _HI_OVERRIDES:
             words.append(_HI_OVERRIDES[word])
             continue
-        if not _has(word, _is_devanagari):
+        if not has_script(word, "devanagari"):
             words.append(_romanize_default(word))
             continue
         latin = _hi_render(_hi_delete_schwas(_hi_parse(word)))
@@ -703,157 +588,6 @@ def _romanize_devanagari(text: str) -> str:
 # --------------------------------------------------------------------------------------------
 # Arabic
 # --------------------------------------------------------------------------------------------
-
-_MAGHREB_REGIONS = {"DZ", "MA", "TN", "LY", "MR"}
-
-# Curated common names and name parts, keyed by Arabic spelling (normalised with _ar_key, so
-# hamza forms of alef and final ة/ه do not matter). Values are the usual Latin spelling
-# in the Gulf and the Levant.
-_AR_NAMES_TEXT = """
-محمد Mohammed | محمّد Mohammed | أحمد Ahmed | علي Ali | عمر Omar | عمرو Amr | خالد Khalid
-عبدالله Abdullah | يوسف Yousef | إبراهيم Ibrahim | حسن Hassan | حسين Hussein | محمود Mahmoud
-مصطفى Mustafa | سعيد Saeed | سالم Salem | ناصر Nasser | فيصل Faisal | تركي Turki | سلطان Sultan
-حمد Hamad | راشد Rashid | ماجد Majid | سعد Saad | سعود Saud | فهد Fahad | خليل Khalil
-إسماعيل Ismail | يحيى Yahya | موسى Musa | عيسى Issa | زكريا Zakaria | سليمان Sulaiman
-داوود Dawood | داود Dawood | أيوب Ayoub | يونس Younis | إلياس Elias | آدم Adam | نوح Nouh
-هشام Hisham | هاشم Hashem | طارق Tariq | زياد Ziad | زيد Zaid | وليد Waleed | نبيل Nabil
-جمال Jamal | كمال Kamal | عادل Adel | أنس Anas | أسامة Osama | عثمان Othman | بلال Bilal
-حمزة Hamza | مالك Malik | نايف Nayef | نواف Nawaf | مشعل Mishal | متعب Mutaib | بندر Bandar
-سلمان Salman | منصور Mansour | عمار Ammar | ياسر Yasser | طلال Talal | وائل Wael | رائد Raed
-ثامر Thamer | تامر Tamer | سامي Sami | سمير Samir | كريم Karim | رامي Rami | هاني Hani
-فادي Fadi | شادي Shadi | باسل Basel | باسم Basem | مازن Mazen | ماهر Maher | عماد Emad
-عصام Essam | هيثم Haitham | حيدر Haidar | جعفر Jafar | عباس Abbas | مهدي Mahdi | صالح Saleh
-صلاح Salah | فؤاد Fouad | رياض Riyad | رضا Reda | مراد Murad | معاذ Muath | مصعب Musab
-سفيان Sufyan | لؤي Louay | قصي Qusai | غسان Ghassan | عدنان Adnan | مروان Marwan
-رمضان Ramadan | شعبان Shaaban | رجب Rajab | حامد Hamed | حمدان Hamdan | حمود Hamoud
-جاسم Jassim | قاسم Qasim | نادر Nader | أنور Anwar | أمين Amin | أمير Amir | أيمن Ayman
-أكرم Akram | أشرف Ashraf | أسعد Asaad | إياد Iyad | إيهاب Ehab | بسام Bassam | بشير Bashir
-بشار Bashar | توفيق Tawfiq | جابر Jaber | جلال Jalal | جميل Jamil | حاتم Hatem | حازم Hazem
-حافظ Hafez | حكيم Hakim | حمدي Hamdi | خلف Khalaf | خليفة Khalifa | رشيد Rashid | رفيق Rafiq
-زهير Zuhair | سهيل Suhail | شريف Sherif | شوقي Shawqi | صبري Sabri | صدام Saddam | ضياء Diaa
-طه Taha | عاطف Atef | عامر Amer | عبود Abboud | عزيز Aziz | علاء Alaa | عمران Imran | عوض Awad
-عيد Eid | غازي Ghazi | غالب Ghaleb | فارس Fares | فاروق Farouk | فتحي Fathi | فراس Firas
-فريد Farid | فوزي Fawzi | فواز Fawaz | قيس Qais | كاظم Kazem | لطفي Lotfi | ليث Laith
-مأمون Mamoun | مؤمن Moamen | مجدي Magdy | مختار Mokhtar | مدحت Medhat | مسعود Masoud
-معتز Moataz | ممدوح Mamdouh | منير Mounir | مهند Mohannad | نزار Nizar | نعيم Naim | نور Nour
-هادي Hadi | همام Humam | وسام Wisam | وسيم Wassim | وجدي Wagdy | ياسين Yassin | يزيد Yazeed
-يعقوب Yaqoub | سيف Saif | غيث Ghaith | تميم Tamim | عمير Omair | عبيد Obaid | ثائر Thaer
-رؤوف Raouf | رئيس Raees | شعيب Shoaib | صهيب Suhaib | عتيق Ateeq | مؤنس Mounes | مؤيد Moayad
-تاج Taj | تقي Taqi | جهاد Jihad | حسام Hussam | حسني Husni | حنفي Hanafi | خضر Khidr
-خميس Khamis | زهران Zahran | زين Zain | سراج Siraj | سهل Sahl | شهاب Shihab | صخر Sakhr
-صقر Saqr | ضرغام Dirgham | عدي Uday | عزت Ezzat | عصمت Esmat | عطاء Ataa | عقيل Aqeel
-علوان Alwan | غانم Ghanem | فخري Fakhri | فرج Faraj | فرحان Farhan | فضل Fadl | فلاح Falah
-قحطان Qahtan | كنعان Kanaan | لقمان Luqman | مجاهد Mujahid | محسن Mohsen | محفوظ Mahfouz
-مرزوق Marzouq | مرشد Murshid | مشاري Mishari | مصباح Misbah | معن Maan | مفيد Mufeed
-منذر Munther | منتصر Muntasir | مهران Mehran | ميسرة Maysara | نجيب Najib | نديم Nadeem
-نصر Nasr | نضال Nidal | نظام Nizam | نعمان Noman | نمر Nimr | هلال Hilal | يعرب Yarub
-عدلي Adly | فكري Fikri | مرعي Marei | مكي Makki | نوري Nouri | رمزي Ramzi | روحي Rouhi
-يسري Yousri | شكري Shukri | زبير Zubair | شبلي Shibli | عز Ezz | معز Moez | معمر Muammar
-نجم Najm | ممتاز Mumtaz | عرفات Arafat | زيدان Zaidan | ميمون Maymoun | مبارك Mubarak
-مختار Mokhtar | عبد Abd | عبده Abdo | محمدي Mohammedi | مظفر Muzaffar | مدين Madyan | بيروتي Beiruti
-حسنين Hassanein | هلالي Hilali | مرسي Morsi | قطز Qutuz | فرزدق Farazdaq | مقداد Miqdad
-# female
-فاطمة Fatima | عائشة Aisha | خديجة Khadija | مريم Mariam | زينب Zainab | سارة Sara
-ليلى Layla | هدى Huda | ريم Reem | نورة Noura | منى Mona | سلمى Salma | أمل Amal | هند Hind
-رنا Rana | دانة Dana | لينا Lina | رهف Rahaf | شهد Shahad | جود Joud | لمى Lama | غادة Ghada
-هيفاء Haifa | أسماء Asma | إيمان Iman | ايمان Iman | حنان Hanan | سعاد Souad | سميرة Samira
-أميرة Amira | جميلة Jamila | نادية Nadia | رانيا Rania | رانية Rania | ياسمين Yasmin
-دعاء Doaa | آلاء Alaa | آية Aya | رحمة Rahma | شيماء Shaimaa | بشرى Bushra | يسرى Yusra
-نجلاء Najla | رزان Razan | لبنى Lubna | وفاء Wafaa | هناء Hanaa | عبير Abeer | روان Rawan
-جنى Jana | ضحى Doha | ربى Ruba | بتول Batool | تالا Tala | حلا Hala | هالة Hala | ديمة Dima
-ريما Rima | ميار Mayar | ليان Layan | ريان Rayan | رغد Raghad | وعد Waad | أروى Arwa
-بثينة Buthaina | بهية Bahia | حياة Hayat | زهرة Zahra | كوثر Kawthar | نوال Nawal
-هاجر Hajar | ميسون Maysoun | ميرا Mira | مايا Maya | لارا Lara | يارا Yara | جوري Jouri
-سجى Saja | شذى Shatha | غيداء Ghaida | لمياء Lamia | ملاك Malak | مها Maha | نهى Noha
-وئام Weam | سناء Sanaa | صفاء Safaa | عفاف Afaf | ابتسام Ibtisam | إخلاص Ikhlas
-أحلام Ahlam | أريج Areej | أسيل Aseel | اصيل Aseel | بلقيس Balqis | جمانة Joumana | فرح Farah
-سماح Samah | تسنيم Tasneem | نسرين Nesreen | ميساء Maysaa | عالية Alia | آيات Ayat
-ألين Aline | إلينا Elena | جوليا Julia | لورا Laura | لورين Lauren | مادلين Madeleine
-هايدي Heidi | روبين Robin | جوانا Joanna | ريتاج Retaj | ريناد Renad | جوان Jwan | بيسان Baisan
-سديم Sadeem | أفنان Afnan | أزهار Azhar | أغاريد Aghareed | بنان Banan | بيلسان Bilsan
-جلنار Julnar | جواهر Jawaher | خاشعة Khashia | رواء Rawaa | روعة Rawaa | سلسبيل Salsabil
-ضحى Doha | غوى Ghawa | فردوس Firdaws | لوجين Lujain | ليساء Lisaa | ماذى Matha
-ناردين Nardeen | نغم Nagham | نوف Nouf | هنادي Hanadi | هيا Haya | هيام Hiyam | أناهيد Anahid
-ابتهال Ibtihal | ابتهاج Ibtihaj | ابتكار Ibtikar | افتكار Iftikar | اعتماد Itimad
-اعتكاف Itikaf | بدرالدجى Badr Al-Duja | جيلان Jilan | سبأ Saba | تولين Tuleen | ريفال Rifal
-# family names and name parts
-شيخ Sheikh | قحطاني Qahtani | عتيبي Otaibi | غامدي Ghamdi | زهراني Zahrani | شهري Shehri
-دوسري Dosari | مطيري Mutairi | عنزي Anazi | حربي Harbi | شمري Shammari | سبيعي Subaie
-تميمي Tamimi | هاشمي Hashemi | حسيني Husseini | خطيب Khatib | بغدادي Baghdadi | حداد Haddad
-نجار Najjar | خياط Khayyat | عسكري Askari | عجلان Ajlan | دباغ Dabbagh | مهنا Muhanna
-لادن Laden | كانو Kanoo | شربتلي Sharbatly | عليان Olayan | جفالي Juffali | خرافي Kharafi
-حكير Hokair | شايع Shaya | مهيدب Muhaidib | بقشان Bugshan | حنبولي Hanbouli | خوري Khoury
-برغوثي Barghouti | نشاشيبي Nashashibi | طوقان Touqan | شاهين Shaheen | جرار Jarrar
-أيوبي Ayoubi | أنصاري Ansari | بخاري Bukhari | مغربي Maghribi | شامي Shami | خالدي Khalidi
-حلواني Halwani | دجاني Dajani | قرشي Qurashi | قريش Quraish | حجازي Hijazi | درويش Darwish
-مصري Masri | عطية Attia | قطب Qutb | سيد Sayed | جزار Jazzar | ربيعة Rabia | هذيل Hudhail
-جهينة Juhayna | عنزة Anizah | مطير Mutair | حرب Harb | شمر Shammar | عتيبة Otaibah
-غامد Ghamid | دين Din | خيل Khail | بدر Badr | حجار Hajjar | عواض Awadh | معيض Muaidh
-عايض Aidh | عطفة Atfa | ظافر Dhafer | لافي Lafi | جماز Jammaz | خضير Khudair | رفيع Rafie
-صفوان Safwan | قصير Qusair | مقطة Maqta | مشاولة Mashawla | مغاولة Maghawla | فصيل Fusail
-تركمان Turkman | زيتاوي Zeitawi | صالحي Salhi | سكاكيني Sakakini | نعنيش Naanish
-حنبلي Hanbali | جنيدي Jundi | خازن Khazen | خماش Khammash | أدغم Adgham | إغباري Ighbari
-زيدانية Zeidaniya | ترابين Tarabin | حمامي Hammami | حوسة Hosa | دغمش Dughmush | دلاشة Dalasha
-صليبا Saliba | فطاير Fatayer | قرادة Qarada | كسواني Kiswani | مرمش Marmash | مهيار Mahyar
-نسيبة Nusseibeh | أستيتية Istaitiya | اسنينة Sneineh | شقدم Shaqdam | شلبك Shalabak
-غليون Ghalyoun | قمر Qamar | أوس Aws | أزد Azd | خزرج Khazraj | أشراف Ashraf | تغلب Taghlib
-كندة Kinda | كنانة Kinana | همدان Hamdan | مذحج Madhhij | جذام Judham | لخم Lakhm | تنوخ Tanukh
-خثعم Khatham | عسير Asir | سادة Sada | مفتي Mufti | إمام Imam | امام Imam | نقيب Naqib
-# theophoric parts after "Abd": عبد الرحمن -> Abdulrahman
-رحمن Rahman | رحيم Rahim | مجيد Majeed | لطيف Latif | حميد Hamid | ملك Malik | قادر Qader
-جليل Jalil | حليم Halim | غني Ghani | رزاق Razzaq | سلام Salam | باري Bari | باقي Baqi
-تواب Tawab | جبار Jabbar | حفيظ Hafiz | حق Haq | حي Hai | خالق Khaliq | سميع Samie
-شكور Shakour | صمد Samad | عليم Aleem | غفور Ghafour | غفار Ghaffar | قدوس Quddous
-قهار Qahhar | محيي Mohyi | مولى Mawla | واحد Wahid | اله Elah | إله Elah | له lah | منعم Monem
-"""
-
-# Maghrebi (French-based) spellings for ar_DZ: Faker's ar_DZ name lists plus common names.
-_AR_MAGHREB_TEXT = """
-محمد Mohamed | أحمد Ahmed | آدم Adam | أسامة Oussama | أرزقي Arezki | أكرم Akram | أمين Amine
-أمير Amir | أنيس Anis | أيمن Aymen | أيوب Ayoub | إبراهيم Brahim | إلياس Ilyes | عادل Adel
-علي Ali | عمر Omar | فاتح Fateh | فارس Fares | فاروق Farouk | فريد Farid | فرحات Ferhat
-فضيل Fodil | غلاس Ghilas | قادة Kada | خالد Khaled | خليل Khalil | رابح Rabah | رضا Reda
-رشدي Rochdi | رشيد Rachid | رمزي Ramzi | رياض Riad | زكريا Zakaria | سعد Saad | سعيد Said
-سامي Sami | سمير Samir | سفيان Sofiane | سليم Salim | صالح Salah | شعبان Chaabane | شريف Cherif
-طه Taha | لطفي Lotfi | لمين Lamine | مالك Malek | ماسينيسا Massinissa | مراد Mourad
-محند Mohand | مصطفى Mustapha | منير Mounir | مهدي Mehdi | مولود Mouloud | موسى Moussa
-ناصر Nacer | ناظم Nadhim | نادر Nadir | نسيم Nassim | وليد Walid | وسيم Wassim | وناس Ouanas
-ياسر Yasser | ياسين Yacine | يانيس Yanis | يحيى Yahia | يوسف Youcef | يونس Younes | يوبا Yuba
-جمال Djamel | عبد Abdel
-آية Aya | أماني Amani | أمل Amel | أمينة Amina | أميرة Amira | أناييس Anais | أنيسة Anissa
-أسماء Asma | إكرام Ikram | إيمان Imane | إيناس Ines | بشرى Bouchra | تينهينان Tinhinane
-حياة Hayat | خديجة Khadidja | داليا Dalia | دنيا Dounia | رانية Rania | رشا Racha | روز Rose
-ريم Rim | ريما Rima | زينة Zina | زينب Zineb | سارة Sarah | سعاد Souad | سرين Serine
-سلمى Selma | سليمة Salima | سميرة Samira | سومية Soumia | سيليا Celia | سيلين Celine
-شيراز Chiraz | صبرينة Sabrina | صفية Safia | صوفيا Sofia | فاطمة Fatima | فرح Farah
-فريال Feriel | فوزية Fouzia | فلة Fella | كاتيا Katia | كاهينة Kahina | ليديا Lydia
-ليزا Lisa | ليلى Leila | ليليا Lilia | ليندة Linda | لينا Lina | ماريا Maria | مايا Maya
-ملاك Malak | مروة Meroua | مريم Meriem | مزرية Mezria | مينة Mina | ميرا Mira | ميليسا Melissa
-نادية Nadia | نسرين Nesrine | نجمة Nedjma | نريمان Nerimane | نوال Naouel | نهاد Nihad
-نور Nour | هاجر Hadjer | هانية Hania | هدى Houda | هناء Hana | وفاء Wafa | ياسمين Yasmine
-ياسمينة Yasmina | يسرى Yousra
-إبراهيمي Brahimi | إسماعيل Smail | بلقاسم Belkacem | بلحاج Belhadj | بوبكر Boubekeur
-بومدين Boumediene | بوعلام Boualem | بوجمعة Boudjemaa | قدور Kaddour | مقران Mokrane
-مقراني Mokrani | لخضر Lakhdar | لحمر Lahmar | لعربي Larbi | هواري Houari | زروال Zeroual
-قاسي Kaci | قاسمي Kacemi | ميلودي Miloudi | تواتي Touati | تومي Toumi | صحراوي Sahraoui
-زواوي Zouaoui | شاوي Chaoui | موساوي Moussaoui | بوخاري Boukhari | مولاي Moulay | عثماني Otmani
-سعيداني Saidani | مباركي Mebarki | مخلوف Makhlouf | معزوز Maazouz | شيخ Cheikh | باشا Bacha
-علاء الدين Alaeddine | داود Daoud | داوودي Daoudi | زيدان Zidane | بلعيد Belaid | سليمان Slimane
-محمدي Mohammedi | مختاري Mokhtari | قاسم Kacem | زيد Zid | درويش Derouiche | سلطاني Soltani
-"""
-
-
-def _parse_name_table(text: str) -> dict[str, str]:
-    table: dict[str, str] = {}
-    for line in text.strip().splitlines():
-        if line.startswith("#"):
-            continue
-        for item in line.split("|"):
-            words = item.split()
-            arabic = " ".join(w for w in words if _has(w, _is_arabic))
-            latin = " ".join(w for w in words if not _has(w, _is_arabic))
-            table.setdefault(_ar_key(arabic), latin)
-    return table
 
 
 _AR_HARAKAT = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
@@ -875,26 +609,23 @@ def _ar_key(word: str) -> str:
     return re.sub("ة(?= |$)", "ه", key)
 
 
-_AR_NAMES = _parse_name_table(_AR_NAMES_TEXT)
-_AR_MAGHREB_NAMES = _parse_name_table(_AR_MAGHREB_TEXT)
+def _read_names() -> dict[str, str]:
+    """Curated common names and name parts (arabic_names.tsv) by _ar_key, first line wins."""
+    table: dict[str, str] = {}
+    for line in (_DATA / "arabic_names.tsv").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            arabic, latin = line.split("\t")
+            table.setdefault(_ar_key(arabic), latin)
+    return table
+
+
+_AR_NAMES = _read_names()
 
 # Particles of compound names (keys as produced by _ar_key).
-_AR_PARTICLES = {
-    "ابو": "Abu", "ابا": "Aba", "بن": "bin", "ابن": "ibn", "بنت": "bint", "بنو": "Banu",
-    "بني": "Bani", "ال": "Al", "اولاد": "Awlad", "ذي": "Dhi", "ذو": "Dhu", "بو": "Bu",
-    "الله": "Allah",
-}  # fmt: skip
-_AR_MAGHREB_PARTICLES = {"ابو": "Abou", "بن": "Ben", "اولاد": "Ouled", "بو": "Bou"}
+_AR_PARTICLES: dict[str, str] = _LEX["arabic"]["particles"]
 
-_AR_CONSONANTS = {
-    "ب": "b", "ت": "t", "ث": "th", "ج": "j", "ح": "h", "خ": "kh", "د": "d", "ذ": "dh", "ر": "r",
-    "ز": "z", "س": "s", "ش": "sh", "ص": "s", "ض": "d", "ط": "t", "ظ": "z", "ع": "", "غ": "gh",
-    "ف": "f", "ق": "q", "ك": "k", "ک": "k", "ل": "l", "م": "m", "ن": "n", "ه": "h", "ء": "",
-    "پ": "p", "چ": "ch", "ژ": "zh", "گ": "g", "ڤ": "v", "ڨ": "g",
-}  # fmt: skip
-_AR_MAGHREB_CONSONANTS = {"ث": "t", "ج": "dj", "ذ": "d", "ش": "ch", "ق": "k", "ظ": "dh"}
+_AR_CONSONANTS: dict[str, str] = _LEX["arabic"]["consonants"]
 _AR_LETTER_FOLD = str.maketrans({"ی": "ي", "ې": "ي", "ک": "ك", "ۀ": "ة", "ە": "ة", "ٱ": "ا"})
-_AR_SUN_LETTERS = set("تثدذرزسشصضطظلن")
 _AR_GUTTURALS = set("حهخعغء")
 # Final two-consonant clusters that stay unbroken in CaCC words (Badr, Nasr, Majd, Hind).
 _AR_CLUSTER_BEFORE_R = set("دصقختطبفضثذزسك")
@@ -925,14 +656,14 @@ def _ar_letters(word: str) -> list[tuple[str, bool, str]]:
             out[-1][2] = ch
         elif _AR_HARAKAT.match(ch):
             continue
-        elif _is_arabic(ch) and ch.isalpha() or ch == "ء":
+        elif script_of(ch) == "arabic" and ch.isalpha() or ch == "ء":
             out.append([ch, False, ""])
     return [tuple(x) for x in out]
 
 
-def _ar_segments(word: str, maghreb: bool) -> list[_Seg]:
+def _ar_segments(word: str) -> list[_Seg]:
     """Letters -> consonant / vowel segments, long-vowel letters resolved."""
-    cons = {**_AR_CONSONANTS, **(_AR_MAGHREB_CONSONANTS if maghreb else {})}
+    cons = _AR_CONSONANTS
     letters = _ar_letters(word.translate(_AR_LETTER_FOLD))
     n = len(letters)
     segs: list[_Seg] = []
@@ -978,11 +709,11 @@ def _ar_segments(word: str, maghreb: bool) -> list[_Seg]:
             continue
         segs[-1].haraka = haraka
 
-    _ar_resolve_weak_letters(segs, maghreb)
+    _ar_resolve_weak_letters(segs)
     return segs
 
 
-def _ar_resolve_weak_letters(segs: list[_Seg], maghreb: bool) -> None:
+def _ar_resolve_weak_letters(segs: list[_Seg]) -> None:
     """و / ي are consonants (w, y) or long vowels (ou, ee) or diphthongs (aw, ai)."""
     for i, seg in enumerate(segs):
         if seg.kind != "?":
@@ -1001,8 +732,6 @@ def _ar_resolve_weak_letters(segs: list[_Seg], maghreb: bool) -> None:
         )
         if consonant:
             seg.kind, seg.text = "C", "w" if ch == "و" else "y"
-            if maghreb and ch == "و" and prev is None:
-                seg.text = "ou"  # وناس Ouanas
             continue
         seg.kind = "V"
         if nxt is None:
@@ -1019,13 +748,13 @@ def _ar_resolve_weak_letters(segs: list[_Seg], maghreb: bool) -> None:
             and not (ch == "و" and segs[0].letter == "ي")  # يوسف Yousef, يونس Younes
             and (
                 len(body) == 2  # فيصل Faisal, جوهر Jawhar, فوزي Fawzi
-                or (ch == "ي" and len(body) == 1 and not maghreb)  # زيد Zaid, خيري Khairi
+                or (ch == "ي" and len(body) == 1)  # زيد Zaid, خيري Khairi
             )
         )
         if diphthong or (ch == "ي" and prev.letter == "و" and prev.kind == "C"):
             seg.text = "aw" if ch == "و" else "ai"  # (and الحويطات Al-Hawaitat)
         else:
-            seg.text = "ou" if ch == "و" else ("i" if maghreb else "ee")
+            seg.text = "ou" if ch == "و" else "ee"
 
 
 def _ar_is_cacc(segs: list[_Seg]) -> bool:
@@ -1178,66 +907,42 @@ def _ar_render(segs: list[_Seg]) -> str:
     return word
 
 
-def _ar_transliterate(word: str, maghreb: bool) -> str:
+def _ar_transliterate(word: str) -> str:
     """Letter-based fallback for one word that is not in the dictionaries."""
-    segs = _ar_segments(word, maghreb)
+    segs = _ar_segments(word)
     if not segs:
         return ""
     _ar_vowelize(segs)
     return _cap(_ar_render(segs))
 
 
-def _to_maghreb(latin: str) -> str:
-    """Gulf/Levant spelling -> French-based Maghrebi one: Rasheed -> Rachid, Qader -> Kader."""
-    out = latin
-    for old, new in (("ee", "i"), ("oo", "ou"), ("sh", "ch"), ("Sh", "Ch"), ("q", "k"),
-                     ("Q", "K"), ("th", "t"), ("Th", "T"), ("dh", "d"), ("Dh", "D")):  # fmt: skip
-        out = out.replace(old, new)
-    out = re.sub("^J", "Dj", out.replace("jj", "dj"))  # Najjar -> Nadjar
-    return re.sub("(?<![dD])j", "dj", out)
-
-
-def _ar_word(word: str, maghreb: bool) -> str:
+def _ar_word(word: str) -> str:
     """One word without particles: dictionary first, then the fallback."""
     key = _ar_key(word)
-    if maghreb and key in _AR_MAGHREB_NAMES:
-        return _AR_MAGHREB_NAMES[key]
-    if key in _AR_NAMES:
-        latin = _AR_NAMES[key]
-        return _to_maghreb(latin) if maghreb else latin
-    return _ar_transliterate(word, maghreb)
+    return _AR_NAMES[key] if key in _AR_NAMES else _ar_transliterate(word)
 
 
-def _ar_article(stem: str, maghreb: bool) -> str:
-    """ال + stem: Al-Rashid (Mashriq), El-Rachid (Maghreb)."""
-    latin = _ar_word(stem, maghreb)
-    return ("El-" if maghreb else "Al-") + latin
+def _ar_article(stem: str) -> str:
+    """ال + stem: Al-Rashid."""
+    return "Al-" + _ar_word(stem)
 
 
-def _ar_abd(stem: str, maghreb: bool) -> str:
-    """عبد ال + stem: Abdulrahman, Abdullah (Mashriq); Abderrahmane, Abdelkader (Maghreb)."""
-    key = _ar_key(stem)
-    if key in ("له", "لله"):
-        return "Abdallah" if maghreb else "Abdullah"
-    latin = _ar_word(stem, maghreb).lower()
-    if maghreb:
-        if stem[:1] in _AR_SUN_LETTERS and stem[:1] != "ل":
-            return "Abde" + latin[:1] + latin
-        return "Abdel" + latin
-    return "Abdul" + latin
+def _ar_abd(stem: str) -> str:
+    """عبد ال + stem: Abdulrahman, Abdullah."""
+    if _ar_key(stem) in ("له", "لله"):
+        return "Abdullah"
+    return "Abdul" + _ar_word(stem).lower()
 
 
 _AR_WORD = re.compile(r"^([^\u0600-\u06ff]*)([\u0600-\u06ff].*?)([^\u0600-\u06ff]*)$")
 
 
-def _romanize_arabic(text: str, maghreb: bool = False) -> str:
+def _romanize_arabic(text: str) -> str:
     full_key = _ar_key(text)
-    if maghreb and full_key in _AR_MAGHREB_NAMES:
-        return _AR_MAGHREB_NAMES[full_key]
     if full_key in _AR_NAMES and " " in full_key:
         return _AR_NAMES[full_key]
 
-    particles = {**_AR_PARTICLES, **(_AR_MAGHREB_PARTICLES if maghreb else {})}
+    particles = _AR_PARTICLES
     words = text.split(" ")
     out: list[str] = []
     i = 0
@@ -1254,25 +959,21 @@ def _romanize_arabic(text: str, maghreb: bool = False) -> str:
             # عبد الرحمن -> Abdulrahman (one word)
             nxt_word = _AR_WORD.match(words[i + 1])
             if nxt_word and not nxt_word.group(1):
-                latin = _ar_abd(nxt_word.group(2)[2:], maghreb)
+                latin = _ar_abd(nxt_word.group(2)[2:])
                 out.append(lead + latin + nxt_word.group(3))
                 i += 2
                 continue
         if key.startswith("عبدال") and len(key) > 5:
-            latin = _ar_abd(word[5:], maghreb)
-        elif key in particles and not (maghreb and key in _AR_MAGHREB_NAMES):
+            latin = _ar_abd(word[5:])
+        elif key in particles:
             latin = particles[key]
             latin = latin[0].upper() + latin[1:] if not out else latin
-        elif key in _AR_NAMES or (maghreb and key in _AR_MAGHREB_NAMES):
-            latin = _ar_word(word, maghreb)
+        elif key in _AR_NAMES:
+            latin = _ar_word(word)
         elif word.startswith("ال") and len(key) > 3:
-            latin = _ar_article(word[2:], maghreb)
-        elif maghreb and key.startswith("بو") and len(key) >= 5:
-            latin = "Bou" + _ar_word(word[2:], maghreb).lower()  # بوزيد Bouzid
-        elif maghreb and key.startswith("بل") and len(key) >= 5:
-            latin = "Bel" + _ar_word(word[2:], maghreb).lower()  # بلعيد Belaid
+            latin = _ar_article(word[2:])
         else:
-            latin = _ar_word(word, maghreb)
+            latin = _ar_word(word)
         out.append(lead + latin + trail)
         i += 1
     return " ".join(w for w in out if w)

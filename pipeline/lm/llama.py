@@ -5,21 +5,21 @@ instructions for every row and runs every row until the slowest one stops. Bios 
 of that: every prompt starts with the same long prefix (instructions and examples), rows
 differ only in a short tail of fields, and a bio is done at its first end-of-turn. So this
 module keeps the prefix's keys and values once, shared by every row, and its sampler
-(pipeline/lm_sample.py) drops finished rows from the batch.
+(pipeline/lm/sampling.py) drops finished rows from the batch.
 
 Parameter names follow Hugging Face's LlamaForCausalLM, so any Llama-architecture
 checkpoint directory (SmolLM, SmolLM2, TinyLlama, Llama 3) loads as is.
 """
 
-import json
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
 from torch import nn
+
+from pipeline.core.weights import config_error, load_config, load_into, load_state, save_weights
 
 
 @dataclass(frozen=True)
@@ -38,10 +38,9 @@ class LMConfig:
     @classmethod
     def from_hf(cls, d: dict) -> "LMConfig":
         heads = d["num_attention_heads"]
+        # Any rope_type is read as plain RoPE: Llama 3.1's scaling changes positions beyond
+        # 8k only, and bios never get there.
         rope = d.get("rope_parameters") or d.get("rope_scaling") or {}
-        if rope.get("rope_type", "default") not in ("default", None):
-            # Llama 3.1's scaled RoPE changes positions beyond 8k only; bios never get there.
-            pass
         return cls(
             vocab_size=d["vocab_size"],
             hidden_size=d["hidden_size"],
@@ -143,18 +142,17 @@ class Llama(nn.Module):
     # -- weights -------------------------------------------------------------------------
     @classmethod
     def from_pretrained(cls, path: str | Path) -> "Llama":
-        path = Path(path)
-        cfg = LMConfig.from_hf(json.loads((path / "config.json").read_text()))
+        """A Hugging Face Llama checkpoint directory (one model.safetensors or shards)."""
+        try:
+            cfg = LMConfig.from_hf(load_config(path, "Llama"))
+        except (KeyError, TypeError, ValueError) as e:
+            raise config_error(path, "Llama", e) from None
         model = cls(cfg)
-        state = {}
-        for f in sorted(path.glob("*.safetensors")):
-            state.update(load_file(f))
-        if cfg.tie_word_embeddings:
-            state.pop("lm_head.weight", None)
-        missing, unexpected = model.load_state_dict(state, strict=False)
-        missing = [m for m in missing if not (cfg.tie_word_embeddings and m == "lm_head.weight")]
-        if missing or unexpected:
-            raise ValueError(f"weights do not match the config: missing {missing[:3]}")
+        state = load_state(path)
+        if cfg.tie_word_embeddings and "model.embed_tokens.weight" in state:
+            # Tied: the head is the embedding, whatever a checkpoint stores as lm_head.
+            state["lm_head.weight"] = state["model.embed_tokens.weight"]
+        load_into(model, state, path)
         return model.eval().requires_grad_(False)
 
     def fuse(self) -> "Llama":
@@ -167,13 +165,10 @@ class Llama(nn.Module):
         return self
 
     def save_pretrained(self, path: str | Path) -> None:
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        state = {k: v.contiguous() for k, v in self.state_dict().items()}
+        state = self.state_dict()
         if self.config.tie_word_embeddings:
-            state.pop("lm_head.weight")
-        save_file(state, path / "model.safetensors")
-        (path / "config.json").write_text(json.dumps(self.config.to_hf(), indent=2) + "\n")
+            state.pop("lm_head.weight")  # safetensors refuses shared tensors; HF omits it too
+        save_weights(path, state, self.config.to_hf())
 
     # -- forward ---------------------------------------------------------------------------
     @property

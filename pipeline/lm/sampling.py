@@ -1,4 +1,4 @@
-"""Batched sampling of many short continuations of one shared prefix (see pipeline/lm.py).
+"""Batched sampling of many short continuations of one shared prefix (see llama.py).
 
 Where the time goes, and what we do about it (SmolLM2-135M, 2 CPU cores):
 - the shared prefix (instructions + examples, ~250 tokens) is run once per process, not per row;
@@ -19,17 +19,31 @@ import torch
 from pipeline.core.rng import GOLDEN, splitmix64
 from pipeline.lm.llama import Llama
 
-_M64 = (1 << 64) - 1
-
 
 @dataclass(frozen=True)
 class SampleConfig:
-    temperature: float = 0.8
-    top_k: int = 40
-    top_p: float = 0.92
-    repetition_penalty: float = 1.15
-    max_new_tokens: int = 56
-    batch_size: int = 64
+    """No defaults of its own: the generate config's bio_* fields are the one source, and
+    `from_bio_fields` is how a run gets here from them."""
+
+    temperature: float
+    top_k: int
+    top_p: float
+    repetition_penalty: float
+    max_new_tokens: int
+    batch_size: int
+
+    @classmethod
+    def from_bio_fields(cls, cfg) -> "SampleConfig":
+        """From a GenerateConfig, or anything with its bio_* fields (the GPU benchmark has no
+        pydantic, so no GenerateConfig)."""
+        return cls(
+            temperature=cfg.bio_temperature,
+            top_k=cfg.bio_top_k,
+            top_p=cfg.bio_top_p,
+            repetition_penalty=cfg.bio_repetition_penalty,
+            max_new_tokens=cfg.bio_max_new_tokens,
+            batch_size=cfg.bio_batch_size,
+        )
 
 
 def uniforms(seeds: np.ndarray, step: int) -> np.ndarray:
@@ -144,7 +158,7 @@ class HFSampler(Sampler):
     """The same sampling (per-row uniforms, bans, penalty, stops) for any transformers
     causal LM: full prompts, left-padded, its own KV cache. No shared prefix and no row
     dropping, so several times slower than `Sampler`; it is the `--bio-model` path for
-    architectures pipeline/lm.py does not implement (Qwen2, Gemma, Phi, GPT-2, ...)."""
+    architectures pipeline/lm/llama.py does not implement (Qwen2, Gemma, Phi, GPT-2, ...)."""
 
     def __init__(self, model, prefix: list[int], stop: set[int], banned: list[set[int]]):
         self.model, self.prefix = model, prefix

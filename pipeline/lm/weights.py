@@ -6,7 +6,6 @@ result is cached as safetensors under the user cache dir, keyed by the GGUF's sh
 later runs (and every worker process) load it in about a second.
 """
 
-import functools
 import hashlib
 import importlib.util
 import json
@@ -15,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from pipeline.core.cache import cache_root
-from pipeline.dataset.storage import LocalStore
+from pipeline.core.files import sha256_file
 from pipeline.errors import ProfilegenError
 
 DEFAULT_BIO_MODEL = "smollm2-135m"
@@ -35,21 +34,9 @@ def find_gguf() -> Path:
     return path
 
 
-def _sha256(path: Path) -> str:
-    # Every shard's provenance asks for the model hash: read the 98 MB once per process.
-    st = path.stat()
-    return _sha256_cached(str(path.resolve()), st.st_size, st.st_mtime_ns)
-
-
-@functools.lru_cache(maxsize=64)
-def _sha256_cached(path: str, size: int, mtime: int) -> str:
-    p = Path(path)
-    return LocalStore(p.parent).sha256(p.name)
-
-
 def convert_gguf(gguf: Path, cache: Path | None = None) -> Path:
     """De-quantize `gguf` once into <cache>/lm/<sha256[:16]>/ (config, safetensors, tokenizer)."""
-    sha = _sha256(gguf)
+    sha = sha256_file(gguf)  # cached: every shard's provenance asks for it
     out = (cache or cache_root()) / "lm" / sha[:16]
     if (out / "model.safetensors").is_file():
         return out
@@ -126,10 +113,10 @@ def _from_hub(repo_id: str) -> Path:
 def bio_model_sha256(spec: str | None) -> str:
     """What decides the bios' bytes: the GGUF's sha256, or a hash of a model dir's weights."""
     if spec in (None, "", DEFAULT_BIO_MODEL):
-        return _sha256(find_gguf())
+        return sha256_file(find_gguf())
     path = resolve_bio_model(spec)
     h = hashlib.sha256()
     for f in sorted(path.glob("*.safetensors")) + [path / "config.json", path / "tokenizer.json"]:
         h.update(f.name.encode())
-        h.update(_sha256(f).encode())
+        h.update(sha256_file(f).encode())
     return h.hexdigest()

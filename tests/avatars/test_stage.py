@@ -100,7 +100,7 @@ def test_diff_augment_keeps_shape_and_is_seeded():
 
 
 def test_bad_checkpoints(tiny_checkpoint, tmp_path):
-    with pytest.raises(ProfilegenError, match="is not an avatar checkpoint"):
+    with pytest.raises(ProfilegenError, match="is not an avatar GAN checkpoint"):
         AvatarGAN.from_pretrained(tmp_path)
     broken = tmp_path / "broken"
     AvatarGAN.from_pretrained(tiny_checkpoint).save_pretrained(broken)
@@ -119,7 +119,7 @@ def test_bad_checkpoints(tiny_checkpoint, tmp_path):
     with pytest.raises(ProfilegenError, match="other conditions"):
         AvatarGAN.from_pretrained(other)
     (other / "config.json").write_text("{not json")
-    with pytest.raises(ProfilegenError, match="not a valid GAN config"):
+    with pytest.raises(ProfilegenError, match="not a valid avatar GAN config"):
         AvatarGAN.from_pretrained(other)
 
 
@@ -163,7 +163,7 @@ def test_generate_writes_avatars_that_match_the_rows(
     cfg = small_cfg(rows=40, shard_rows=20, avatars="gan", avatar_checkpoint=str(tiny_checkpoint))
     out = tmp_path / "ds"
     write_dataset(cfg, out)
-    files = sorted(str(p) for p in (out / "data").glob("*.parquet"))
+    files = sorted(str(p) for p in (out / "data" / "profiles").glob("*.parquet"))
     meta = json.loads(pq.read_schema(files[0]).metadata[b"profilegen"])
     assert meta["models"]["avatar"]["sha256"] == cfg.dataset_fields()["avatar_model_sha256"]
     t = pq.read_table(files[0])
@@ -183,12 +183,14 @@ def test_generate_writes_avatars_that_match_the_rows(
     write_dataset(cfg, tmp_path / "again")
     assert (
         Path(files[0]).read_bytes()
-        == (tmp_path / "again" / "data" / Path(files[0]).name).read_bytes()
+        == (tmp_path / "again" / "data" / "profiles" / Path(files[0]).name).read_bytes()
     )
     big = small_cfg(rows=4, shard_rows=4, avatars="gan", avatar_checkpoint=str(tiny_checkpoint),
                     avatar_size=96)  # fmt: skip
     write_dataset(big, tmp_path / "big")
-    row = pq.read_table(next((tmp_path / "big" / "data").glob("*.parquet"))).to_pylist()[0]
+    row = pq.read_table(
+        next((tmp_path / "big" / "data" / "profiles").glob("*.parquet"))
+    ).to_pylist()[0]
     assert Image.open(io.BytesIO(row["avatar"]["bytes"])).size == (96, 96)
 
 

@@ -12,7 +12,8 @@ import pytest
 from pipeline.bios import stage as bios_mod
 from pipeline.bios.gate import check_bio, has_leak
 from pipeline.bios.prompt import opener, persona
-from pipeline.bios.stage import get_writer, make_bios, row_seeds
+from pipeline.bios.stage import get_writer, make_bios
+from pipeline.core.rng import row_seeds
 from pipeline.errors import ProfilegenError
 from pipeline.identity.engine import make_identities
 
@@ -106,7 +107,7 @@ def test_out_of_memory_halves_the_batch(lm_cfg, monkeypatch):
 def test_template_bios_in_a_dataset(small_cfg, write_dataset, tmp_path):
     cfg = small_cfg(rows=400, shard_rows=200, bios="template")
     write_dataset(cfg, tmp_path / "ds")
-    t = pq.read_table(tmp_path / "ds" / "data")
+    t = pq.read_table(tmp_path / "ds" / "data" / "profiles")
     assert set(t["bio_source"].to_pylist()) == {"template"}
     bio = t["bio"].to_pylist()
     assert len(set(bio)) == 400 and max(map(len, bio)) <= 160
@@ -231,7 +232,7 @@ def test_bios_repeated_across_shards_are_replaced(small_cfg, write_dataset, tmp_
         entry = finished_shard(out, shard, 3)  # the receipt matches the rewritten bytes
         assert entry is not None and entry["bios"]["cross_shard_repeats"] == 1
     write_dataset(cfg, out)  # resume: shards verified and kept, the manifest written
-    t = pq.read_table(out / "data")
+    t = pq.read_table(out / "data" / "profiles")
     bios = t["bio"].to_pylist()
     assert len({b.lower() for b in bios}) == 300 and bios[3] == first
     assert t["bio_source"][100].as_py() == "template"

@@ -116,3 +116,48 @@ def test_frames_name_nobody():
     words = {w for f in frames for w in re.findall(r"(?<!\{)\b[A-Z][a-z]+\b", f)}
     assert not words & names
     assert len(frames) >= 40
+
+
+BROKEN_CASE = re.compile(r"\b[a-z][A-Z]")  # "cTO", "hR manager", "tV series"
+
+
+def test_every_occupation_and_interest_keeps_its_case(rows):
+    from pipeline.identity.interests import load_interests
+    from pipeline.identity.occupations import load_jobs
+
+    interests = list(load_interests()[0])
+    occupations = [j[0] for j in load_jobs()] + list(bt.STAGES)
+    base = next(r for r in rows if r["gender"] == "female" and r["age"] >= 30)
+    for k, occ in enumerate(occupations):
+        mine = [interests[(k + j) % len(interests)] for j in range(5)]
+        row = {**base, "occupation": occ, "interests": mine}
+        for seed in range(40):
+            b = template_bio(row, seed * 1000 + k)
+            assert not BROKEN_CASE.search(b), b
+            assert check_bio(b, row, "en") is None, b
+    for k in range(len(interests)):  # each interest first, where the tagline names it too
+        row = {**base, "interests": [interests[k], *interests[k + 1 : k + 3]]}
+        for seed in range(20):
+            assert not BROKEN_CASE.search(b := template_bio(row, seed)), b
+
+
+@pytest.mark.parametrize(
+    ("occupation", "said"),
+    [("HR manager", "an HR manager"), ("UX designer", "a UX designer"), ("CTO", "a CTO"),
+     ("IT support technician", "an IT support technician"), ("Nurse", "a nurse")],
+)  # fmt: skip
+def test_articles_follow_the_sound(rows, occupation, said):
+    art, noun = said.split(" ", 1)
+    wrong = re.compile(rf"\b{'a' if art == 'an' else 'an'} {re.escape(noun)}", re.I)
+    bios = [template_bio({**rows[0], "occupation": occupation}, s) for s in range(400)]
+    assert any(said in b for b in bios)
+    assert not any(wrong.search(b) for b in bios)
+
+
+def test_articles_before_u_words():
+    from pipeline.bios.templates import _article
+
+    assert _article("urban planner") == "an"
+    assert _article("urologist") == "a"
+    assert _article("university lecturer") == "a"
+    assert _article("umpire") == "an"

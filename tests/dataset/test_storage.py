@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from flows.cli import app
 from pipeline.dataset.shard import make_shard
 from pipeline.dataset.storage import LocalStore, open_store
-from pipeline.dataset.writer import MANIFEST, STATE_DIR, prepare_output, shard_file
+from pipeline.dataset.writer import MANIFEST, STATE_DIR, shard_file, start_run
 
 ROWS, SHARD_ROWS = 400, 200  # two shards
 CLI_CONFIG = ["--rows", str(ROWS), "--shard-rows", str(SHARD_ROWS), "--seed", "7",
@@ -119,7 +119,7 @@ def test_generate_to_s3_is_byte_identical_to_local_and_inspects(prefect_server, 
         endpoint_override=s3.endpoint, access_key="testing", secret_key="testing",
         region="us-east-1",
     )  # fmt: skip
-    table = pq.read_table(f"{s3.name}/runs/ds/data", filesystem=fs)
+    table = pq.read_table(f"{s3.name}/runs/ds/data/profiles", filesystem=fs)
     assert table.num_rows == ROWS and len(set(table["username"].to_pylist())) == ROWS
     manifest = json.loads(got[MANIFEST])
     assert [s["file"] for s in manifest["shards"]] == [shard_file(i, 2) for i in range(2)]
@@ -174,13 +174,16 @@ def test_failed_put_leaves_no_object_at_the_final_key(
             m.setattr(fs, "pipe_file", broken_pipe)
         else:
             m.setattr(fs, "cp_file", broken_copy)
-        assert prepare_output(cfg, url) == [0, 1]
+        assert start_run(cfg, url) == [0, 1]
         with pytest.raises(ConnectionResetError):
             make_shard(cfg, url, 0)
     left = s3.objects("ds/")
     assert shard_file(0, 2) not in left
     assert not [k for k in left if "/.tmp-" in k or k.startswith(".tmp-")], sorted(left)
-    assert sorted(left) == [f"{STATE_DIR}/run.json"]  # no receipt, no manifest
+    # No receipt, no manifest, no data: only the run's state (header, lock, graph plan).
+    assert [k for k in left if not k.startswith(f"{STATE_DIR}/")] == []
+    assert not [k for k in left if k.startswith(f"{STATE_DIR}/shards/")]
+    assert f"{STATE_DIR}/run.json" in left
 
     write_dataset(cfg, url)  # the network is back: the same run finishes to the same bytes
     assert s3.objects("ds/") == want

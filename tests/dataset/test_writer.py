@@ -12,17 +12,15 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.dataset.card import render_card
-from pipeline.dataset.schema import IDENTITY_SCHEMA
 from pipeline.dataset.validate import validate_dataset
 from pipeline.dataset.writer import (
     MANIFEST,
     STATE_DIR,
     check_output,
-    finalize,
+    finish_run,
     prepare_output,
-    provenance,
     shard_file,
+    start_run,
 )
 from pipeline.errors import ProfilegenError
 
@@ -37,9 +35,9 @@ def test_layout_manifest_card_and_metadata(small_cfg, tmp_path, write_dataset):
     out = tmp_path / "ds"
     assert sorted(file_bytes(out)) == [
         "README.md",
-        "data/train-00000-of-00003.parquet",
-        "data/train-00001-of-00003.parquet",
-        "data/train-00002-of-00003.parquet",
+        "data/profiles/train-00000-of-00003.parquet",
+        "data/profiles/train-00001-of-00003.parquet",
+        "data/profiles/train-00002-of-00003.parquet",
         "manifest.json",
     ]
     assert manifest["rows"] == 600 and [s["rows"] for s in manifest["shards"]] == [200] * 3
@@ -71,8 +69,8 @@ def test_readers_agree(small_cfg, tmp_path, write_dataset):
 
     out = tmp_path / "ds"
     write_dataset(small_cfg(), out)
-    files = sorted(str(p) for p in (out / "data").glob("*.parquet"))
-    df = pd.read_parquet(out / "data")
+    files = sorted(str(p) for p in (out / "data" / "profiles").glob("*.parquet"))
+    df = pd.read_parquet(out / "data" / "profiles")
     assert len(df) == 600 and df["username"].is_unique
     [(n, langs)] = duckdb.sql(
         f"select count(*), count(distinct language) from read_parquet({files!r})"
@@ -90,8 +88,8 @@ def test_a_finished_dataset_is_verified_not_rewritten(small_cfg, tmp_path, write
     cfg, out = small_cfg(), tmp_path / "ds"
     write_dataset(cfg, out)
     before = file_bytes(out)
-    assert prepare_output(cfg, out) == []  # every shard verified by checksum
-    finalize(cfg, out, render_card(cfg, IDENTITY_SCHEMA, provenance(cfg)))
+    assert start_run(cfg, out) == []  # every shard verified by checksum
+    finish_run(cfg, out)  # the same card and manifest, written again
     assert file_bytes(out) == before
 
 

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
+from pipeline.dataset.writer import FORMAT
 
 
 def profilegen(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -36,6 +37,14 @@ BAD = [
     (["--bio-language", "fr"], "bio_language"),
     (["--bio-model", "/nonexistent/model"], "no such model directory"),
     (["--bio-temperature", "0"], "bio_temperature"),
+    # Sizes no run can plan: too many shard files, or ids past what 64-bit rows hold.
+    (["--rows", "3000000000000"], "rows: Input should be less than or equal to 1000000000000"),
+    (["--rows", "100000000000000000000"], "rows: Input should be less than or equal to"),
+    (
+        ["--rows", "200000000", "--shard-rows", "1000"],
+        "make 200,000 shards, more than the 99,999 a run can plan; raise --shard-rows",
+    ),
+    (["--out", "ftp://127.0.0.1:1/x"], "cannot open ftp://127.0.0.1:1/x"),
 ]
 
 
@@ -91,8 +100,27 @@ def test_generate_inspect_and_refuse_another_config(prefect_server, tmp_path):
 def test_help_lists_the_options():
     r = CliRunner().invoke(app, ["generate", "--help"], env={"COLUMNS": "200"})
     for opt in ("--rows", "--seed", "--locales", "--out", "--config", "--avatars", "--bios",
-                "--shard-rows", "--resume", "--overwrite"):  # fmt: skip
+                "--shard-rows", "--resume", "--overwrite", "--follows", "--mean-follows",
+                "--reciprocity"):  # fmt: skip
         assert opt in r.output
+
+
+def test_help_shows_real_defaults_and_types():
+    # Every config field is a flag; its help says its type and default (once, the text of
+    # "[default: ...]" was eaten as rich markup and every option read "<str>").
+    from pipeline.config import GenerateConfig
+
+    r = CliRunner().invoke(app, ["generate", "--help"], env={"COLUMNS": "250"})
+    lines = {line.split()[1]: line for line in r.output.splitlines()
+             if line.startswith("│ --")}  # fmt: skip
+    assert "Number of profiles. [default: 1000]" in lines["--rows"]
+    assert "INTEGER" in lines["--rows"] and "FLOAT" in lines["--reciprocity"]
+    assert "[none|gan]" in lines["--avatars"] and "[default: gan]" in lines["--avatars"]
+    assert "[default: 2026-01-01]" in lines["--reference-date"]
+    assert "[default: 0.36]" in lines["--reciprocity"]
+    assert "<str>" not in r.output and "Number of profiles ." not in r.output
+    for name in GenerateConfig.model_fields:
+        assert f"--{name.replace('_', '-')}" in lines
 
 
 def test_inspect_of_a_non_dataset(tmp_path):
@@ -172,3 +200,82 @@ def test_eval_bios_on_a_dataset_without_bios(prefect_server, tmp_path):
     assert r.exit_code == 0, r.output
     r = profilegen("eval-bios", str(out), cwd=tmp_path)
     assert r.returncode == 2 and "has no bio column" in r.stderr and "Traceback" not in r.stderr
+
+
+def _run_in_background(args, tmp_path):
+    return subprocess.Popen(
+        [sys.executable, "-m", "flows.cli", "generate", *args], cwd=tmp_path, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2]), "COLUMNS": "200"},
+    )  # fmt: skip
+
+
+def test_a_second_run_on_the_same_folder_is_refused_in_one_line(tmp_path):
+    # Another live process holds the folder's lock (as a first `generate` does while it runs).
+    import json
+    import socket
+
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        out = tmp_path / "out"
+        (out / ".profilegen").mkdir(parents=True)
+        lock = {"pid": holder.pid, "host": socket.gethostname()}
+        (out / ".profilegen" / "lock").write_text(json.dumps(lock))
+        (out / ".profilegen" / "run.json").write_text(json.dumps({"format": FORMAT}))
+        r = profilegen("generate", "--rows", "50", "--avatars", "none", "--bios", "none",
+                       "--out", str(out), cwd=tmp_path)  # fmt: skip
+        assert r.returncode == 2
+        assert r.stderr.strip() == (
+            f"error: another run (pid {holder.pid}) is writing into {out}; wait for it to "
+            f"finish or stop it (if none is, delete {out}/.profilegen/lock)"
+        )
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_dead_runs_lock_is_taken_over(tmp_path, small_cfg, write_dataset):
+    import json
+    import socket
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    out = tmp_path / "out"
+    write_dataset(small_cfg(out=str(out)), out)
+    (out / "manifest.json").unlink()  # as if the run had died before its end
+    (out / ".profilegen").mkdir()
+    lock = {"pid": dead.pid, "host": socket.gethostname()}
+    (out / ".profilegen" / "lock").write_text(json.dumps(lock))
+    (out / ".profilegen" / "run.json").write_text(json.dumps(
+        {"format": FORMAT, "config_hash": small_cfg().config_hash}))  # fmt: skip
+    write_dataset(small_cfg(out=str(out)), out)
+    assert (out / "manifest.json").is_file() and not (out / ".profilegen").exists()
+
+
+def test_sigterm_stops_a_run_within_seconds_and_it_resumes(tmp_path):
+    # What `timeout`, a scheduler's stop or a CI cancel sends. GAN avatars make each shard
+    # take long enough to be caught in the middle of one.
+    import signal
+    import time
+
+    args = ["--rows", "1200", "--shard-rows", "100", "--avatars", "gan", "--bios", "none",
+            "--follows", "none", "--workers", "1", "--out", str(tmp_path / "out")]  # fmt: skip
+    p = _run_in_background(args, tmp_path)
+    receipts = tmp_path / "out" / ".profilegen" / "shards"
+    deadline = time.monotonic() + 150
+    while not (receipts.is_dir() and any(receipts.iterdir())) and time.monotonic() < deadline:
+        assert p.poll() is None, p.communicate()
+        time.sleep(0.2)
+    assert receipts.is_dir() and any(receipts.iterdir()), "no shard finished in time"
+    p.send_signal(signal.SIGTERM)
+    sent = time.monotonic()
+    _, stderr = p.communicate(timeout=60)
+    assert time.monotonic() - sent < 25, "SIGTERM took too long"
+    assert p.returncode == 128 + signal.SIGTERM, stderr
+    assert "rerun the same command to resume" in stderr and "Traceback" not in stderr
+    assert not (tmp_path / "out" / "manifest.json").exists()
+    made = len(list(receipts.iterdir()))
+    assert made < 12
+    r = profilegen("generate", *args, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert f"{12 - made} made, {made} already there" in r.stdout

@@ -34,15 +34,16 @@ def last_states(name: str) -> list[str]:
 
 
 def test_every_runner_writes_the_same_bytes(prefect_server, small_cfg, tmp_path):
-    # Same seed under threads, Prefect's process pool and a 2-worker Dask LocalCluster.
+    # Same seed under threads, Prefect's process pool and a 2-worker Dask LocalCluster, with
+    # the follow graph (planned in the flow, sliced per shard task).
     outs = {}
     for runner in ("thread", "process", "dask"):
-        cfg = small_cfg(out=str(tmp_path / runner), runner=runner, workers=2)
+        cfg = small_cfg(out=str(tmp_path / runner), runner=runner, workers=2, follows="graph")
         summary = run_generate(cfg)
         assert (summary["written"], summary["shards"]) == (3, 3)
         outs[runner] = file_bytes(tmp_path / runner)
     assert all(c.ok for c in validate_dataset(tmp_path / "dask"))
-    assert len(outs["thread"]) == 5  # 3 shards + card + manifest
+    assert len(outs["thread"]) == 8  # 3 profiles + 3 follows shards + card + manifest
     assert outs["process"] == outs["thread"]
     assert outs["dask"] == outs["thread"]
 
@@ -57,7 +58,7 @@ def test_dask_gan_avatars_match_threads(prefect_server, small_cfg, tmp_path):
     assert dask == thread
     import pyarrow.parquet as pq
 
-    table = pq.read_table(tmp_path / "dask" / "data")
+    table = pq.read_table(tmp_path / "dask" / "data" / "profiles")
     assert table.num_rows == 96 and table["avatar"][0]["bytes"].as_py()[:4] == b"\x89PNG"
 
 
@@ -79,7 +80,10 @@ def test_dask_lm_bios_match_threads(prefect_server, small_cfg, tmp_path):
     assert file_bytes(tmp_path / "dask") == file_bytes(tmp_path / "thread")
     import pyarrow.parquet as pq
 
-    assert pq.read_table(tmp_path / "dask" / "data")["bio_source"].to_pylist().count("lm") > 18
+    assert (
+        pq.read_table(tmp_path / "dask" / "data" / "profiles")["bio_source"].to_pylist().count("lm")
+        > 18
+    )
 
 
 def test_a_dask_worker_killed_mid_shard(prefect_server, small_cfg, tmp_path, monkeypatch):
@@ -101,8 +105,8 @@ def test_a_dask_worker_killed_mid_shard(prefect_server, small_cfg, tmp_path, mon
         cluster.close()
     assert summary["written"] == 3
     partial = Path(marker.read_text())  # the kill happened, mid-write of this temp file
-    assert partial.parent == tmp_path / "ds" / "data" and not partial.exists()
-    assert sorted(p.name for p in (tmp_path / "ds" / "data").iterdir()) == [
+    assert partial.parent == tmp_path / "ds" / "data" / "profiles" and not partial.exists()
+    assert sorted(p.name for p in (tmp_path / "ds" / "data" / "profiles").iterdir()) == [
         f"train-0000{i}-of-00003.parquet" for i in range(3)
     ]
     # Two attempts at shard 1 on the server: the killed one and the rerun that completed.
@@ -157,7 +161,7 @@ def test_a_scheduled_run_gets_a_dated_folder_and_its_own_seed(
     assert got["out"] == str(out) and got["rows"] == 60
     assert got["seed"] == scheduled_seed(3, slot) != 3
     assert got["scheduled_for"] == "2026-03-04T02:00:00+00:00"
-    prov = json.loads(pq.read_schema(out / "data/train-00000-of-00002.parquet").metadata[
+    prov = json.loads(pq.read_schema(out / "data/profiles/train-00000-of-00002.parquet").metadata[
         b"profilegen"])  # fmt: skip
     assert prov["seed"] == got["seed"]
 

@@ -165,7 +165,7 @@ def test_deploy_schedule_run_and_serve_on_a_real_server(tmp_path):
         assert all(c.ok for c in validate_dataset(sched_out))
         seeds = {}
         for name, folder in (("manual", manual_out), ("scheduled", sched_out)):
-            table = pq.read_table(folder / "data")
+            table = pq.read_table(folder / "data" / "profiles")
             assert table.num_rows == 200
             seeds[name] = json.loads(table.schema.metadata[b"profilegen"])["seed"]
         assert seeds == {"manual": 0, "scheduled": scheduled_seed(0, slot)}

@@ -12,10 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.config import build_config
-from pipeline.dataset.schema import IDENTITY_COLUMNS, IDENTITY_SCHEMA
 from pipeline.identity.engine import EMAIL_DOMAINS, age_pmf, make_identities
 from pipeline.identity.gazetteer import load_cities
 from pipeline.identity.locales import LOCALES, name_tables
+from pipeline.identity.schema import IDENTITY_COLUMNS, IDENTITY_SCHEMA
 
 
 def all_shards(cfg) -> pa.Table:

@@ -12,6 +12,14 @@ from pipeline.lm.llama import Llama
 from pipeline.lm.sampling import SampleConfig, Sampler, pick, uniforms
 
 
+def sample_config(**kw) -> SampleConfig:
+    """SampleConfig has no defaults (a run's come from the generate config); these are the
+    tests' own."""
+    base = dict(temperature=0.7, top_k=40, top_p=0.92, repetition_penalty=1.15,
+                max_new_tokens=40, batch_size=64)  # fmt: skip
+    return SampleConfig(**{**base, **kw})
+
+
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     from transformers import LlamaConfig, LlamaForCausalLM
@@ -80,7 +88,7 @@ def test_uniforms_are_stateless_and_uniform():
 
 def test_pick_stays_in_top_k_and_follows_u():
     logits = torch.tensor([[0.0, 5.0, 4.0, -3.0, 1.0]])
-    cfg = SampleConfig(temperature=1.0, top_k=2, top_p=1.0)
+    cfg = sample_config(temperature=1.0, top_k=2, top_p=1.0)
     got = {int(pick(logits, torch.tensor([u]), cfg)) for u in np.linspace(0, 0.999, 50)}
     assert got == {1, 2}
     assert int(pick(logits, torch.tensor([0.0]), cfg)) == 1  # u=0: the most likely token
@@ -90,7 +98,7 @@ def test_rows_do_not_depend_on_their_batch(tiny):
     """A row's tokens come from its own seed: alone or among others, same continuation."""
     _, m, _ = tiny
     s = Sampler(m, [1, 7, 19, 4], stop={2}, banned=[set()])
-    cfg = SampleConfig(max_new_tokens=12, batch_size=8, top_k=20)
+    cfg = sample_config(max_new_tokens=12, batch_size=8, top_k=20)
     suffixes = [[5, 6], [7, 8, 9], [10], [11, 12, 13, 14]]
     seeds = [101, 202, 303, 404]
     together, _ = s.generate(suffixes, seeds, cfg)
@@ -107,9 +115,21 @@ def test_banned_tokens_are_never_sampled(tiny):
     _, m, _ = tiny
     banned = set(range(3, 97, 2))  # every odd id from 3
     s = Sampler(m, [1, 7], stop={2}, banned=[banned, {4}])
-    out, _ = s.generate([[5], [6]] * 8, list(range(16)), SampleConfig(max_new_tokens=10),
+    out, _ = s.generate([[5], [6]] * 8, list(range(16)), sample_config(max_new_tokens=10),
                         groups=[0, 1] * 8)  # fmt: skip
     for i, toks in enumerate(out):
         assert not set(toks) & banned
         if i % 2:
             assert 4 not in toks
+
+
+def test_sample_config_comes_from_the_generate_config():
+    from pipeline.config import build_config
+
+    cfg = build_config(None, bio_temperature=0.9, bio_max_new_tokens=30)
+    sc = SampleConfig.from_bio_fields(cfg)
+    assert (sc.temperature, sc.top_k, sc.top_p, sc.repetition_penalty, sc.max_new_tokens,
+            sc.batch_size) == (0.9, cfg.bio_top_k, cfg.bio_top_p, cfg.bio_repetition_penalty,
+                               30, cfg.bio_batch_size)  # fmt: skip
+    with pytest.raises(TypeError):
+        SampleConfig()  # no defaults of its own to drift from the config's
