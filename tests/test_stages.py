@@ -58,7 +58,14 @@ from pipeline.config import build_config
 for kw in ({}, {"bios": "template", "avatars": "none"}, {"follows": "none"}):
     h = build_config(None, **kw).config_hash
     assert len(h) == 16, h
-heavy = [m for m in ("torch", "transformers", "safetensors", "huggingface_hub") if m in sys.modules]
+# A hub id is hashed from the local cache only: not cached, one clear error, no socket.
+from pipeline.errors import ProfilegenError
+try:
+    build_config(None, bio_model="nobody-xyz/not-a-cached-model").config_hash
+    raise SystemExit("a hub id that is not cached was hashed")
+except ProfilegenError as e:
+    assert "not in the local Hugging Face cache" in str(e), e
+heavy = [m for m in ("torch", "transformers", "safetensors") if m in sys.modules]
 assert not heavy, heavy
 print("ok")
 """

@@ -20,6 +20,7 @@ from pipeline.bios.templates import template_bio
 from pipeline.bios.writer import BioWriter
 from pipeline.config import GenerateConfig
 from pipeline.core.rng import row_seeds
+from pipeline.core.stop import check_stop
 from pipeline.errors import ProfilegenError
 from pipeline.stages import Check, ShardContext, Stage
 
@@ -76,6 +77,7 @@ def make_bios(
         for attempt in range(1 + cfg.bio_retries):
             if not todo:
                 break
+            check_stop()
             seeds = row_seeds(cfg.seed, start, n, salt=1 + attempt)
             texts, stopped = writer.write([rows[i] for i in todo], [int(seeds[i]) for i in todo],
                                           [int(style[i]) for i in todo], cfg)  # fmt: skip

@@ -268,8 +268,8 @@ def preflight(cfg: GenerateConfig, out: Location | None = None, mode: Mode = "au
     """Everything this library can check before a run writes anything: the output folder
     takes this run, and every active stage's needs (weights, sizes) are met. The CLI and
     the deployment entry point both call it, so a bad run fails before any task starts."""
+    stages.preflight(cfg)  # first: it may fetch what the config hash then reads (a hub model)
     check_output(cfg, cfg.out if out is None else out, mode)
-    stages.preflight(cfg)
 
 
 def prepare_output(cfg: GenerateConfig, out: Location, mode: Mode = "auto") -> list[int]:

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from pipeline.core.rng import GOLDEN, splitmix64
+from pipeline.core.stop import check_stop
 from pipeline.lm.llama import Llama
 
 
@@ -98,6 +99,7 @@ class Sampler:
         done = [False] * len(suffixes)
         order = sorted(range(len(suffixes)), key=lambda i: (len(suffixes[i]), i))
         for b in range(0, len(order), cfg.batch_size):
+            check_stop()  # a SIGTERM ends the shard here, between two batches
             rows = order[b : b + cfg.batch_size]
             batch = self._batch([suffixes[i] for i in rows], [seeds[i] for i in rows],
                                 torch.tensor([groups[i] for i in rows]), cfg)  # fmt: skip

@@ -76,13 +76,14 @@ def has_chat_template(path: Path) -> bool:
     return cfg.is_file() and bool(json.loads(cfg.read_text()).get("chat_template"))
 
 
-def resolve_bio_model(spec: str | None) -> Path:
-    """The directory to load for `--bio-model` (None = the shipped SmolLM2)."""
+def resolve_bio_model(spec: str | None, offline: bool = False) -> Path:
+    """The directory to load for `--bio-model` (None = the shipped SmolLM2). `offline`: a
+    hub id only from the local Hugging Face cache, never the network (the config hash)."""
     if spec in (None, "", DEFAULT_BIO_MODEL):
         return convert_gguf(find_gguf())
     path = Path(spec).expanduser()
     if not path.exists() and "/" in spec and not spec.startswith((".", "/", "~")):
-        path = _from_hub(spec)
+        path = _from_hub(spec, offline)
     if not path.is_dir():
         raise ProfilegenError(f"--bio-model {spec}: no such model directory")
     if not (path / "config.json").is_file() or not any(path.glob("*.safetensors")):
@@ -98,15 +99,17 @@ def resolve_bio_model(spec: str | None) -> Path:
     return path
 
 
-def _from_hub(repo_id: str) -> Path:
+def _from_hub(repo_id: str, offline: bool = False) -> Path:
     try:
         from huggingface_hub import snapshot_download
 
         patterns = ["*.json", "*.safetensors", "*.jinja", "*.txt"]
-        return Path(snapshot_download(repo_id, allow_patterns=patterns))
+        return Path(snapshot_download(repo_id, allow_patterns=patterns, local_files_only=offline))
     except Exception as e:  # offline, unknown id, gated repo: all one line for the user
         raise ProfilegenError(
-            f"--bio-model {repo_id}: cannot download ({type(e).__name__})"
+            f"--bio-model {repo_id}: not in the local Hugging Face cache ({type(e).__name__})"
+            if offline
+            else f"--bio-model {repo_id}: cannot download ({type(e).__name__})"
         ) from None
 
 
@@ -114,7 +117,7 @@ def bio_model_sha256(spec: str | None) -> str:
     """What decides the bios' bytes: the GGUF's sha256, or a hash of a model dir's weights."""
     if spec in (None, "", DEFAULT_BIO_MODEL):
         return sha256_file(find_gguf())
-    path = resolve_bio_model(spec)
+    path = resolve_bio_model(spec, offline=True)  # pre-flight has downloaded it, if need be
     h = hashlib.sha256()
     for f in sorted(path.glob("*.safetensors")) + [path / "config.json", path / "tokenizer.json"]:
         h.update(f.name.encode())
