@@ -1,7 +1,7 @@
 """Batched sampling of many short continuations of one shared prefix (see llama.py).
 
 Where the time goes, and what we do about it (SmolLM2-135M, 2 CPU cores):
-- the shared prefix (instructions + examples, ~250 tokens) is run once per process, not per row;
+- the shared prefix (instructions + examples, ~390 tokens) is run once per process, not per row;
 - rows are sorted by prompt length and batched, so left padding stays small;
 - logits are computed for the last position only (the vocabulary projection is a fifth of
   the model's FLOPs per token);
