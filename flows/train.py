@@ -21,6 +21,7 @@ from pipeline.avatars.evaluate import (
     write_model_card,
 )
 from pipeline.avatars.train import TrainConfig, train
+from pipeline.core.device import torch_device
 from pipeline.core.schedule import scheduled_seed, slot_name
 
 
@@ -62,7 +63,7 @@ def fit(tc_dict: dict, out: str, resume: bool, command: str) -> dict[str, Any]:
 
 
 def hardware() -> str:
-    if torch.cuda.is_available():
+    if torch_device("avatar").startswith("cuda"):
         return f"{torch.cuda.get_device_name(0)} (CUDA, bf16 autocast)"
     return f"CPU {platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}"
 

@@ -14,6 +14,7 @@ import pyarrow as pa
 from PIL import Image, PngImagePlugin
 
 from pipeline.avatars.conditions import CONDITIONS, age_band
+from pipeline.core.rng import GOLDEN
 from pipeline.core.stop import check_stop
 from pipeline.core.weights import checkpoint_sha256
 from pipeline.dataset.schema import IMAGE_TYPE
@@ -99,7 +100,7 @@ def make_avatars(
     labels = avatar_labels(rng, identities)
     # One latent seed per global row: the picture does not depend on batch composition.
     base = np.random.SeedSequence(seed).generate_state(1, dtype=np.uint64)[0]
-    seeds = (np.arange(rows_start, rows_start + n, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    seeds = (np.arange(rows_start, rows_start + n, dtype=np.uint64) * GOLDEN
              + base)  # fmt: skip
     # In the sampler's own batches (so the pixels are the same), with a stop check between.
     images = []

@@ -17,17 +17,11 @@ from collections.abc import Mapping, Sequence
 from importlib.resources import files
 
 from pipeline.bios.gate import MAX_CHARS, MIN_CHARS, country_names, fold
+from pipeline.core.rng import GOLDEN as _GOLDEN
+from pipeline.core.rng import M64, splitmix64_int
 from pipeline.core.text import article, lower_first
 
-M64 = (1 << 64) - 1
-GOLDEN = 0x9E3779B97F4A7C15
-
-
-def _mix(z: int) -> int:
-    # splitmix64's finaliser: a bijection on 64 bits with full avalanche.
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
-    return z ^ (z >> 31)
+GOLDEN = int(_GOLDEN)
 
 
 class _Draw:
@@ -46,7 +40,7 @@ class _Draw:
     def __call__(self, n: int) -> int:
         if self.room < n << 16:
             self.k += 1
-            self.x, self.room = _mix((self.seed + self.k * GOLDEN) & M64), 1 << 64
+            self.x, self.room = splitmix64_int((self.seed + self.k * GOLDEN) & M64), 1 << 64
         r = self.x % n
         self.x //= n
         self.room //= n

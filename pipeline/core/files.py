@@ -8,6 +8,8 @@ share one, and `stale_temps` can sweep up what a killed writer left.
 import functools
 import hashlib
 import os
+import shutil
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,6 +41,25 @@ def atomic_write(path: str | os.PathLike, data: bytes | str | memoryview) -> Non
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
             f.write(data.encode() if isinstance(data, str) else data)
+
+
+@contextmanager
+def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temp folder beside `path`; fill it in the block; it is then renamed onto
+    `path` (a cache entry appears whole or not at all). If another process renamed its own
+    copy first, ours is dropped: the two are the same by construction."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp-"))
+    try:
+        yield tmp
+        try:
+            tmp.rename(path)
+        except OSError:  # the other process won the race
+            pass
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def stale_temps(folder: str | os.PathLike) -> list[Path]:

@@ -5,6 +5,7 @@ benchmark's slim install can import it."""
 import numpy as np
 
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+M64 = (1 << 64) - 1
 
 
 def splitmix64(z: np.ndarray) -> np.ndarray:
@@ -13,6 +14,14 @@ def splitmix64(z: np.ndarray) -> np.ndarray:
         z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         return z ^ (z >> np.uint64(31))
+
+
+def splitmix64_int(z: int) -> int:
+    """The same finaliser on one Python int (the template engine draws a word at a time,
+    where a numpy call would cost more than the arithmetic)."""
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+    return z ^ (z >> 31)
 
 
 def row_seeds(seed: int, start: int, n: int, salt: int = 0) -> np.ndarray:

@@ -9,12 +9,10 @@ later runs (and every worker process) load it in about a second.
 import hashlib
 import importlib.util
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
 from pipeline.core.cache import cache_root
-from pipeline.core.files import sha256_file
+from pipeline.core.files import atomic_dir, sha256_file
 from pipeline.errors import ProfilegenError
 
 DEFAULT_BIO_MODEL = "smollm2-135m"
@@ -52,20 +50,12 @@ def convert_gguf(gguf: Path, cache: Path | None = None) -> Path:
     model = Llama(LMConfig.from_hf(hf.config.to_dict()))
     model.load_state_dict(hf.state_dict(), strict=False)
     out.parent.mkdir(parents=True, exist_ok=True)
-    # Build beside the target and rename: a killed conversion never leaves a half cache.
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=".tmp-"))
-    try:
+    # Built beside the target and renamed: a killed conversion never leaves a half cache.
+    with atomic_dir(out) as tmp:
         model.save_pretrained(tmp)
         tok.save_pretrained(tmp)
         meta = {"source": str(gguf.name), "gguf_sha256": sha}
         (tmp / "profilegen-source.json").write_text(json.dumps(meta, indent=2) + "\n")
-        try:
-            tmp.rename(out)
-        except OSError:  # another process won the race: its copy is as good as ours
-            shutil.rmtree(tmp, ignore_errors=True)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return out
 
 

@@ -30,3 +30,12 @@ def test_a_rows_seed_does_not_depend_on_its_shard():
 def test_splitmix64_is_a_bijection_sample():
     z = np.arange(10_000, dtype=np.uint64) * GOLDEN
     assert len(np.unique(splitmix64(z))) == len(z)
+
+
+def test_the_scalar_splitmix_is_the_array_one():
+    import numpy as np
+
+    from pipeline.core.rng import splitmix64, splitmix64_int
+
+    xs = np.array([0, 1, 2**63, 2**64 - 1, 0x9E3779B97F4A7C15], dtype=np.uint64)
+    assert [splitmix64_int(int(x)) for x in xs] == [int(v) for v in splitmix64(xs)]
