@@ -6,7 +6,9 @@ same whichever worker makes it.
 """
 
 import io
+import tomllib
 from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
@@ -26,17 +28,9 @@ DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "models" / "avatar-ga
 ATTRIBUTES_TYPE = pa.struct([pa.field(k, pa.string()) for k in CONDITIONS])
 AVATAR_FIELDS = [pa.field("avatar", IMAGE_TYPE), pa.field("avatar_attributes", ATTRIBUTES_TYPE)]
 
-# Rough skin-tone priors (light, medium, dark) by locale: a demo of plausible diversity, not
-# a claim about any population. Locales not listed use the world default.
-SKIN_PRIOR = {
-    "default": (0.4, 0.35, 0.25),
-    "en_IN": (0.1, 0.55, 0.35), "hi_IN": (0.1, 0.55, 0.35), "ar_SA": (0.2, 0.65, 0.15),
-    "ja_JP": (0.6, 0.4, 0.0), "zh_CN": (0.6, 0.4, 0.0), "ko_KR": (0.65, 0.35, 0.0),
-    "vi_VN": (0.35, 0.6, 0.05), "th_TH": (0.3, 0.6, 0.1), "id_ID": (0.15, 0.65, 0.2),
-    "sv_SE": (0.8, 0.15, 0.05), "pl_PL": (0.9, 0.08, 0.02), "ru_RU": (0.85, 0.13, 0.02),
-    "uk_UA": (0.88, 0.1, 0.02), "de_DE": (0.8, 0.15, 0.05), "nl_NL": (0.75, 0.17, 0.08),
-    "pt_BR": (0.45, 0.35, 0.2), "es_MX": (0.3, 0.6, 0.1), "es_CO": (0.35, 0.5, 0.15),
-}  # fmt: skip
+# Skin-tone priors (light, medium, dark) by locale: pipeline/data/avatars.toml.
+_PRIORS = tomllib.loads((files("pipeline") / "data" / "avatars.toml").read_text(encoding="utf-8"))
+SKIN_PRIOR = {k: tuple(v) for k, v in _PRIORS["skin_prior"].items()}
 
 SAMPLE_BATCH = 256
 
