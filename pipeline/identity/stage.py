@@ -54,8 +54,9 @@ class IdentityStage(Stage):
         "interests": "2-5 distinct interests weighted by age band and occupation category",
         "website": "~12% of rows, a page on example.org",
         "created_at": "between the 13th birthday (or July 2006) and reference_date, skewed recent",
-        "followers_count": "log-normal (heavy-tailed)",
-        "following_count": "log-normal, capped at 7,500",
+        "followers_count": "declared platform-wide count: log-normal (heavy-tailed); the "
+        "count within this dataset is followers_in_dataset",
+        "following_count": "declared platform-wide count: log-normal, capped at 7,500",
         "posts_count": "account age x log-normal posting rate",
         "verified": "rare; more likely with many followers",
     }
