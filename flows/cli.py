@@ -85,6 +85,7 @@ def _generate(
     # Imported late: `import prefect` alone costs ~2 s, wasted on a bad-input exit.
     from flows import progress
     from flows.generate import run_generate
+    from flows.runners import cli_api
     from pipeline import stages
 
     bar = Progress(
@@ -113,18 +114,22 @@ def _generate(
                     bar.update(task_id, rate=f"{speed:,.1f} {unit}/s" if speed else "")
 
         progress.set_listener(on_rows)
-        previous = signal.signal(signal.SIGTERM, _stop_on_signal)
+        previous = {sig: signal.signal(sig, _stop_on_signal) for sig in STOP_SIGNALS}
         try:
-            summary = run_generate(cfg, mode)
+            with cli_api() as server:
+                _RUN["server"] = server
+                summary = run_generate(cfg, mode)
         except (Stopped, KeyboardInterrupt) as e:
             if not stop_requested():
                 raise
             err.print(f"[bold red]stopped:[/] {STOPPED.format(out=cfg.out)}", highlight=False)
-            raise typer.Exit(128 + signal.SIGTERM) from e
+            raise typer.Exit(128 + _RUN.get("signal", signal.SIGTERM)) from e
         except ProfilegenError as e:
             fail(str(e))
         finally:
-            signal.signal(signal.SIGTERM, previous)
+            _RUN.pop("server", None)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
             progress.set_listener(None)
     typer.echo(
         f"wrote {summary['rows']:,} profiles in {summary['shards']} shard(s) to {summary['out']} "
@@ -138,17 +143,31 @@ STOPPED = "the shard in progress was dropped; rerun the same command to resume {
 STOP_GRACE_S = 20
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# The run in progress: its temporary Prefect server, and the signal that stopped it.
+_RUN: dict = {}
+
+
 def _stop_on_signal(signum: int, frame) -> None:
-    """SIGTERM (a scheduler's or `timeout`'s stop): shards stop at their next batch, the flow
-    ends, the folder stays resumable. If the run has not ended within STOP_GRACE_S (a batch
-    stuck in a long kernel), the process exits anyway: every write is atomic."""
-    if stop_requested():
-        return
+    """Ctrl-C or SIGTERM (a scheduler's or `timeout`'s stop): shards stop at their next
+    batch, the flow ends, the temporary server is stopped, the folder stays resumable. If
+    the run has not ended within STOP_GRACE_S (a batch stuck in a long kernel), the process
+    exits anyway, after stopping the server: every write is atomic."""
+    if stop_requested():  # a second Ctrl-C: the user does not want to wait
+        _hard_exit(128 + signum)
     request_stop()
-    timer = threading.Timer(STOP_GRACE_S, os._exit, args=(128 + signum,))
+    _RUN["signal"] = signum
+    timer = threading.Timer(STOP_GRACE_S, _hard_exit, args=(128 + signum,))
     timer.daemon = True
     timer.start()
     raise KeyboardInterrupt  # out of the flow's wait in the main thread
+
+
+def _hard_exit(code: int) -> None:
+    server = _RUN.get("server")
+    if server is not None:
+        server.stop()
+    os._exit(code)
 
 
 def _generate_signature() -> None:
@@ -251,7 +270,14 @@ def train_avatars(
         if baseline:
             from pipeline.avatars.gan import AvatarGAN
 
-            AvatarGAN.from_pretrained(baseline)
+            # Compared after training: a baseline of another resolution would fail only
+            # then, minutes later. Check it now.
+            base = AvatarGAN.from_pretrained(baseline)
+            if base.config.resolution != resolution:
+                raise ProfilegenError(
+                    f"--baseline {baseline} is {base.config.resolution} px but --resolution is "
+                    f"{resolution}; train or pick a {resolution} px baseline"
+                )
     except ProfilegenError as e:
         fail(str(e))
 
@@ -295,13 +321,36 @@ def eval_avatars(
     inception_weights: Annotated[
         str | None, typer.Option(help="Local Inception weights for FID/KID features.")
     ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the metrics to this JSON file.")
+    ] = None,
+    write_eval: Annotated[
+        bool,
+        typer.Option(
+            "--write-eval",
+            help="Write CHECKPOINT/eval.json (its model card's "
+            "figures); off by default so a shipped checkpoint stays as shipped.",
+        ),
+    ] = False,
 ) -> None:
     """KID, FID, precision/recall, density/coverage, attribute accuracy, memorization."""
     try:
         from pipeline.avatars.evaluate import evaluate_checkpoint, format_metrics
 
-        metrics = evaluate_checkpoint(checkpoint, baseline=baseline, n=n,
-                                      inception_weights=inception_weights)  # fmt: skip
+        metrics = evaluate_checkpoint(
+            checkpoint,
+            baseline=baseline,
+            n=n,
+            inception_weights=inception_weights,
+            out=Path(checkpoint) / "eval.json" if write_eval else None,
+        )
+        if json_out is not None:
+            import json
+
+            from pipeline.core.files import atomic_write
+
+            atomic_write(json_out, json.dumps(metrics, indent=2, sort_keys=True, default=float)
+                         + "\n")  # fmt: skip
     except ProfilegenError as e:
         fail(str(e))
     typer.echo(format_metrics(metrics))
@@ -309,7 +358,9 @@ def eval_avatars(
 
 @app.command("train-attribute-net")
 def train_attribute_net(
-    out: Annotated[str, typer.Option(help="Where to save it.")] = "models/attribute-net-64",
+    # Not models/attribute-net-64: retraining must not overwrite the shipped network by
+    # default (pass --out models/attribute-net-64 to replace it on purpose).
+    out: Annotated[str, typer.Option(help="Where to save it.")] = "models/attribute-net-new",
 ) -> None:
     """Train the attribute classifier that eval-avatars uses as its feature space."""
     from pipeline.avatars.evaluate import train_feature_net

@@ -19,6 +19,7 @@ from flows.scheduling import schedule_slot
 from pipeline import stages
 from pipeline.config import GenerateConfig, build_config
 from pipeline.core.schedule import scheduled_out, scheduled_seed
+from pipeline.core.stop import Stopped
 from pipeline.dataset.shard import make_shard
 from pipeline.dataset.storage import open_store
 from pipeline.dataset.writer import Mode, finish_run, preflight, start_run
@@ -32,7 +33,12 @@ from pipeline.errors import ProfilegenError
 def shard_task(config: GenerateConfig, out: str, shard: int) -> dict[str, Any]:
     # Stage units (bios) are counted as they are made when the task runs in this process
     # (threads); in other processes (process pool, Dask) the flow loop counts them per shard.
-    return make_shard(config, out, shard, lambda unit, n: progress.advance(0, **{unit: n}))
+    try:
+        return make_shard(config, out, shard, lambda unit, n: progress.advance(0, **{unit: n}))
+    except Stopped:
+        # A stop (Ctrl-C, SIGTERM) was asked for: this shard is left for the rerun. Not an
+        # error to retry or to log with a traceback; the CLI reports the stop in one line.
+        return {"stopped": True, "rows": 0, "skipped": True}
 
 
 @flow(name="generate-profiles", task_runner=ThreadPoolTaskRunner(max_workers=2))

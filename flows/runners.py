@@ -8,7 +8,9 @@ task, REFERENCE.md), so `worker_api` gives them the parent's server instead.
 
 import contextlib
 import os
+import subprocess
 from collections.abc import Iterator
+from typing import Any
 
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
@@ -65,6 +67,59 @@ def worker_api(cfg: GenerateConfig) -> Iterator[None]:
     server.start()
     with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
         yield
+
+
+@contextlib.contextmanager
+def cli_api() -> Iterator[Any]:
+    """The CLI's Prefect API for one run: PREFECT_API_URL if set, else a temporary server
+    this process starts in a session of its own and always stops (yields it, or None).
+
+    Prefect's own ephemeral server shares the terminal's process group, so Ctrl-C killed it
+    under the still-running flow (which then hung, reconnecting), and SIGTERM to the CLI
+    left it running as an orphan."""
+    if PREFECT_API_URL.value():
+        yield None
+        return
+    server = DetachedServer()
+    server.start()
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+            try:
+                yield server
+            finally:
+                # Prefect's log and event workers flush at interpreter exit; by then the
+                # server is gone and they retry against it for minutes. Flush them now.
+                from prefect.events.worker import EventsWorker
+                from prefect.logging.handlers import APILogWorker
+
+                for service in (APILogWorker, EventsWorker):
+                    service.drain_all(timeout=5)
+    finally:
+        server.stop()
+
+
+def _detached_server_class():
+    from prefect.server.api.server import SubprocessASGIServer
+
+    class Detached(SubprocessASGIServer):
+        def _run_uvicorn_command(self):
+            # Prefect's command, in a new session: a terminal's Ctrl-C reaches the CLI only.
+            real = subprocess.Popen
+
+            def popen(*args, **kwargs):
+                return real(*args, start_new_session=True, **kwargs)
+
+            subprocess.Popen = popen
+            try:
+                return super()._run_uvicorn_command()
+            finally:
+                subprocess.Popen = real
+
+    return Detached
+
+
+def DetachedServer():  # noqa: N802 - a class, built lazily (importing prefect.server costs)
+    return _detached_server_class()()
 
 
 def check_prefect_api() -> None:

@@ -82,7 +82,7 @@ def train_avatar_gan(
         out = str(Path(out) / slot_name(slot))
         tc = {**tc, "seed": scheduled_seed(tc.get("seed", 0), slot)}
     run = fit(tc, out, resume, command)
-    metrics = evaluate_checkpoint(out, baseline=baseline)
+    metrics = evaluate_checkpoint(out, baseline=baseline, out=Path(out) / "eval.json")
     card = write_model_card(out, metrics, baseline=baseline)
     create_markdown_artifact(key="avatar-gan-card", markdown=card, description=out)
     return {"run": run, "metrics": metrics}

@@ -112,8 +112,11 @@ def evaluate_checkpoint(
     baseline: str | Path | None = None,
     n: int = 2000,
     inception_weights: str | None = None,
+    out: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Full metrics for a checkpoint (and a baseline), written to CHECKPOINT/eval.json."""
+    """Full metrics for a checkpoint (and a baseline), written to `out` (a JSON file) when
+    given: the training flow writes its new checkpoint's eval.json, `eval-avatars` writes
+    only where it is told (never over a shipped checkpoint's files by default)."""
     checkpoint = Path(checkpoint)
     if n < 10:
         raise ProfilegenError(f"--n must be at least 10, got {n}")
@@ -136,8 +139,9 @@ def evaluate_checkpoint(
     metrics["attribute_net_heldout_accuracy"] = net.meta.get("heldout_accuracy", {})
     if baseline:
         metrics["baseline"] = one(Path(baseline), AvatarGAN.from_pretrained(baseline))
-    text = json.dumps(metrics, indent=2, sort_keys=True, default=float) + "\n"
-    atomic_write(checkpoint / "eval.json", text)
+    if out is not None:
+        text = json.dumps(metrics, indent=2, sort_keys=True, default=float) + "\n"
+        atomic_write(out, text)
     return metrics
 
 

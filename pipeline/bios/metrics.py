@@ -156,11 +156,16 @@ def bio_metrics(
     pick = np.sort(rng.choice(n, size=min(sample, n), replace=False)) if n else []
     keyed = [b.lower() for b in bios]
     text_pick = np.sort(rng.choice(n, size=min(text_sample, n), replace=False)) if n else []
+    # --bios template: no LM ran, so its rates would read as a failure (0% first-try pass,
+    # 100% "fallbacks") of what the user chose: they are not applicable.
+    lm_ran = any(g.get("attempts", 0) for g in gate) or any(s == "lm" for s in sources)
     out = {
         "rows": n,
         "lm_share": sum(s == "lm" for s in sources) / max(n, 1),
-        "template_fallback_rate": sum(s == "template" for s in sources) / max(n, 1),
-        "first_try_pass_rate": first / lm_rows if lm_rows else float("nan"),
+        "template_fallback_rate": sum(s == "template" for s in sources) / max(n, 1)
+        if lm_ran
+        else None,
+        "first_try_pass_rate": (first / lm_rows if lm_rows else float("nan")) if lm_ran else None,
         "leak_rate": sum(has_leak(b) for b in bios) / max(n, 1),
         "duplicate_rate": 1 - len(set(keyed)) / max(n, 1),
         "distinct_1": distinct_n([bios[i] for i in text_pick], 1),
@@ -183,6 +188,8 @@ def format_bio_metrics(m: dict) -> str:
     for k, v in m.items():
         if k == "rejects":
             v = ", ".join(f"{a} {b}" for a, b in v.items()) or "none"
+        elif v is None:
+            v = "n/a (template bios: no LM ran)"
         elif isinstance(v, float):
             v = f"{v:.4f}"
         lines.append(f"| {k} | {v} |")

@@ -40,7 +40,11 @@ def validate_dataset(out: Location) -> list[Check]:
     bad = [f for f, s in _recorded(manifest) if out.sha256(f) != s]
     checks = [Check("shard checksums", not bad, f"{len(bad)} mismatched" if bad else
                     f"{len(files)} files verified")]  # fmt: skip
-    t = load_table(out)
+    try:
+        t = load_table(out)
+    except (OSError, pa.ArrowException) as e:  # a truncated shard: unreadable, not a traceback
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        return [*checks, Check("shards readable", False, first)]
     checks.append(Check("row count", t.num_rows == manifest["rows"],
                         f"{t.num_rows} rows, manifest says {manifest['rows']}"))  # fmt: skip
     # The stages this dataset was made with, from its own recorded config.

@@ -197,3 +197,36 @@ def test_generate_writes_avatars_that_match_the_rows(
 def test_missing_checkpoint_is_a_clear_error(small_cfg, tmp_path):
     with pytest.raises(ProfilegenError, match="avatar checkpoint .* does not exist"):
         small_cfg(avatars="gan", avatar_checkpoint=str(tmp_path / "nope")).dataset_fields()
+
+
+def test_eval_avatars_leaves_the_shipped_checkpoint_as_shipped(tmp_path):
+    # A README command must not dirty the checkout: metrics are printed, and written only
+    # where the user says (--json), not over models/avatar-gan-64/eval.json.
+    import subprocess
+    import sys
+
+    repo = Path(__file__).parents[2]
+    shipped = repo / "models" / "avatar-gan-64"
+    before = {p.name: p.read_bytes() for p in shipped.iterdir() if p.is_file()}
+    r = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "eval-avatars", str(shipped), "--n", "12",
+         "--json", str(tmp_path / "m.json")],
+        capture_output=True, text=True, cwd=repo, timeout=600,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "KID" in r.stdout and (tmp_path / "m.json").is_file()
+    assert {p.name: p.read_bytes() for p in shipped.iterdir() if p.is_file()} == before
+
+
+def test_a_baseline_of_another_resolution_is_refused_before_training(tmp_path):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    repo = Path(__file__).parents[2]
+    r = CliRunner().invoke(app, ["train-avatars", "--resolution", "128", "--steps", "5",
+                                 "--baseline", str(repo / "models" / "seed-mlp-64"),
+                                 "--out", str(tmp_path / "g")])  # fmt: skip
+    assert r.exit_code == 2
+    assert "is 64 px but --resolution is 128" in r.output
+    assert not (tmp_path / "g").exists()

@@ -19,3 +19,17 @@ def test_occupation_consistency():
         field_consistency(["A registered nurse into jazz."], [ROW])["occupation_consistency"] == 1.0
     )
     assert field_consistency(["A plumber into jazz."], [ROW])["occupation_consistency"] == 0.0
+
+
+def test_template_datasets_do_not_report_lm_rates():
+    from pipeline.bios.metrics import bio_metrics, format_bio_metrics
+
+    bios = ["Registered nurse into jazz.", "Plumber who loves hiking."]
+    rows = [ROW, {"occupation": "Plumber", "interests": ["Hiking"]}]
+    gate = [{"rows": 2, "first_try": 0, "lm": 0, "template": 2, "attempts": 0}]
+    m = bio_metrics(bios, ["template", "template"], rows, gate, sample=2)
+    assert m["first_try_pass_rate"] is None and m["template_fallback_rate"] is None
+    assert "| first_try_pass_rate | n/a (template bios: no LM ran) |" in format_bio_metrics(m)
+    lm = bio_metrics(bios, ["lm", "template"], rows, [{**gate[0], "attempts": 4,
+                                                        "first_try": 1}], sample=2)  # fmt: skip
+    assert lm["template_fallback_rate"] == 0.5 and lm["first_try_pass_rate"] == 0.5

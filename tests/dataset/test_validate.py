@@ -195,6 +195,17 @@ def test_shard_checksums(fields):
     only_fails(ds, baseline, "shard checksums")
 
 
+def test_a_truncated_shard_is_a_failed_check_not_a_traceback(fields):
+    # What a killed copy or a full disk leaves: half a file. `inspect` reports it as rows
+    # of its table (checksums, readable), not a 40-line pyarrow traceback.
+    ds, _ = fields
+    rel = manifest(ds)["shards"][0]["file"]
+    data = (ds / rel).read_bytes()
+    (ds / rel).write_bytes(data[: len(data) // 2])
+    bad = {c.name: c.detail for c in validate_dataset(ds) if not c.ok}
+    assert set(bad) == {"shard checksums", "shards readable"}, bad
+
+
 @pytest.mark.parametrize("delta", [1, -1])
 def test_row_count(fields, delta):
     ds, baseline = fields
