@@ -67,7 +67,10 @@ def _config_option(name: str, field) -> inspect.Parameter:
 
 
 def _generate(
-    config: Path | None = None, resume: bool | None = None, **options: str | None
+    config: Path | None = None,
+    resume: bool | None = None,
+    verbose: bool = False,
+    **options: str | None,
 ) -> None:
     """Generate a dataset of fake profiles (Parquet shards + card + manifest)."""
     mode = "auto" if resume is None else ("resume" if resume else "overwrite")
@@ -86,6 +89,9 @@ def _generate(
     from flows import progress
     from flows.generate import run_generate
     from flows.runners import cli_api
+
+    if not verbose:
+        _quiet()  # after `import prefect`, which configures its loggers
     from pipeline import stages
 
     bar = Progress(
@@ -170,6 +176,23 @@ def _hard_exit(code: int) -> None:
     os._exit(code)
 
 
+def _quiet() -> None:
+    """A default run shows the progress bars, the summary line and warnings: Prefect's INFO
+    lines (server start, flow and task states) and transformers' loading bars only with
+    --verbose."""
+    import logging
+
+    for name in ("prefect", "prefect.flow_runs", "prefect.task_runs", "prefect.server",
+                 "prefect.subprocess_server", "distributed"):  # fmt: skip
+        logging.getLogger(name).setLevel(logging.WARNING)
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:  # pragma: no cover - transformers is a dependency
+        return
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_warning()
+
+
 def _generate_signature() -> None:
     from pipeline.config import GenerateConfig, field_order
 
@@ -184,6 +207,10 @@ def _generate_signature() -> None:
                               help="Continue a killed run of the same config, or replace what "
                               "is in --out. Without either: continue a same-config run, refuse "
                               "any other.", show_default=False)]),
+        inspect.Parameter("verbose", inspect.Parameter.KEYWORD_ONLY, default=False,
+                          annotation=Annotated[bool, typer.Option(
+                              "--verbose", "-v", help="Also show Prefect's and the libraries' "
+                              "INFO logs and loading bars.")]),
     ]  # fmt: skip
     fields = GenerateConfig.model_fields
     params = [_config_option(n, fields[n]) for n in field_order()] + fixed

@@ -307,3 +307,16 @@ def test_a_stopped_run_ends_within_seconds_leaves_nothing_running_and_resumes(
                             locales=None, out=str(clean)), clean)  # fmt: skip
     for f in sorted((clean / "data").rglob("*.parquet")):
         assert (out / f.relative_to(clean)).read_bytes() == f.read_bytes()
+
+
+def test_a_default_run_is_quiet_and_verbose_shows_the_logs(tmp_path):
+    # The progress bar (not drawn without a terminal), the summary and warnings: no Prefect
+    # INFO lines or transformers loading bars unless --verbose.
+    args = ["generate", "--rows", "60", "--avatars", "none", "--bios", "template",
+            "--follows", "none"]  # fmt: skip
+    r = profilegen(*args, "--out", str(tmp_path / "a"), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("wrote 60 profiles")
+    assert "INFO" not in r.stderr and "Loading weights" not in r.stderr, r.stderr
+    r = profilegen(*args, "--out", str(tmp_path / "b"), "--verbose", cwd=tmp_path)
+    assert r.returncode == 0 and "| INFO    | Flow run" in r.stderr
