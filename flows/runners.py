@@ -80,7 +80,7 @@ def cli_api() -> Iterator[Any]:
     if PREFECT_API_URL.value():
         yield None
         return
-    server = DetachedServer()
+    server = _detached_server()
     server.start()
     try:
         with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
@@ -98,12 +98,13 @@ def cli_api() -> Iterator[Any]:
         server.stop()
 
 
-def _detached_server_class():
+def _detached_server():
+    """Prefect's SubprocessASGIServer, its process started in a new session (so a terminal's
+    Ctrl-C reaches the CLI only). Built here: importing prefect.server costs seconds."""
     from prefect.server.api.server import SubprocessASGIServer
 
     class Detached(SubprocessASGIServer):
         def _run_uvicorn_command(self):
-            # Prefect's command, in a new session: a terminal's Ctrl-C reaches the CLI only.
             real = subprocess.Popen
 
             def popen(*args, **kwargs):
@@ -115,11 +116,7 @@ def _detached_server_class():
             finally:
                 subprocess.Popen = real
 
-    return Detached
-
-
-def DetachedServer():  # noqa: N802 - a class, built lazily (importing prefect.server costs)
-    return _detached_server_class()()
+    return Detached()
 
 
 def check_prefect_api() -> None:

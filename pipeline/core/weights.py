@@ -108,9 +108,17 @@ def checkpoint_sha256(path: str | Path) -> str:
     for f in files:
         if not f.is_file():
             raise ProfilegenError(f"cannot read checkpoint file {f}: it does not exist")
+    # Cached per (path, size, mtime) like core.files.sha256_file: the config hash asks for it
+    # several times per shard, and the GAN's weights are 5 MB.
+    return _checkpoint_sha256(tuple((str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns)
+                                    for f in files))  # fmt: skip
+
+
+@functools.lru_cache(maxsize=64)
+def _checkpoint_sha256(files: tuple[tuple[str, int, int], ...]) -> str:
     h = hashlib.sha256()
-    for f in files:
-        with open(f, "rb") as fh:
+    for path, _, _ in files:
+        with open(path, "rb") as fh:
             for block in iter(functools.partial(fh.read, 1 << 20), b""):
                 h.update(block)
     return h.hexdigest()

@@ -36,9 +36,8 @@ def _size_category(rows: int) -> str:
 
 
 def _config(name: str, default: bool, schema: pa.Schema, rows: int, path: str) -> tuple:
-    config = {"config_name": name, "data_files": [{"split": "train", "path": path}]}
-    if default:
-        config = {"config_name": name, "default": True, "data_files": config["data_files"]}
+    config = {"config_name": name, **({"default": True} if default else {}),
+              "data_files": [{"split": "train", "path": path}]}  # fmt: skip
     info = {
         "config_name": name,
         "features": [{"name": f.name, "dtype": _hub_dtype(f.type)} for f in schema],
