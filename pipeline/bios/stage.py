@@ -1,7 +1,7 @@
 """Bios for a shard: the LM writes, the gate judges, rejects are resampled, then templated.
 
 Per row: up to 1 + `bio_retries` LM samples, each with its own seed; the first one that
-passes the gate (pipeline/bio_gate.py) and is not a duplicate within the shard is kept.
+passes the gate (pipeline/lm/gate.py) and is not a duplicate within the shard is kept.
 Rows still without a bio get one from the template engine, and `bio_source` says so.
 Every random choice derives from (dataset seed, global row index, attempt), so a row's
 bio does not depend on which shard or batch it lands in.
@@ -15,13 +15,13 @@ from functools import lru_cache
 
 import pyarrow as pa
 
-from pipeline.bios.gate import check_bio
 from pipeline.bios.templates import template_bio
 from pipeline.bios.writer import BioWriter
 from pipeline.config import GenerateConfig
 from pipeline.core.rng import row_seeds
 from pipeline.core.stop import check_stop
 from pipeline.errors import ProfilegenError
+from pipeline.lm.gate import check_text
 from pipeline.stages import Check, ShardContext, Stage
 
 BIO_FIELDS = ("bio", "bio_source", "bio_language")
@@ -84,7 +84,7 @@ def make_bios(
             stats.attempts += len(todo)
             left, accepted = [], 0
             for i, text, ok in zip(todo, texts, stopped, strict=True):
-                reason = check_bio(text, rows[i], langs[i]) if ok else "too_long"
+                reason = check_text(text, rows[i], langs[i]) if ok else "too_long"
                 if reason is None and text.lower() in seen:
                     reason = "duplicate"
                 if reason is None:
@@ -178,8 +178,8 @@ class BioStage(Stage):
     def models(self, cfg: GenerateConfig) -> dict:
         if cfg.bios != "lm":
             return {}
-        from pipeline.bios.writer import resolve_dtype
         from pipeline.core.device import torch_device
+        from pipeline.lm.chat import resolve_dtype
 
         # auto resolves per machine (bf16 where the CPU has it): record what actually ran.
         sha = cfg.dataset_fields()["bio_model_sha256"]
@@ -237,7 +237,7 @@ all-MiniLM-L6-v2 embeddings of a sample; lower means more varied bios.
 
     def checks(self, t: pa.Table, store, manifest) -> list[Check]:
         """Every bio is present, leak-free, unique, short enough, and says where it came from."""
-        from pipeline.bios.gate import MAX_CHARS, has_leak
+        from pipeline.lm.gate import MAX_CHARS, has_leak
 
         bios = t["bio"].to_pylist()
         src = t["bio_source"].to_pylist()

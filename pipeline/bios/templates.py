@@ -4,7 +4,7 @@ It backs up the LM: a bio the gate rejects is replaced by one of these, and `--b
 uses nothing else. A bio is an opener (who and where), a line about interests and a tagline,
 drawn from frame lists for a persona: tone (warm, witty, professional, laid-back,
 enthusiastic), voice (first person, third person or a terse headline), emoji or not, short or
-medium. Every frame only says what the row says, so every bio passes bio_gate.check_bio.
+medium. Every frame only says what the row says, so every bio passes bio_gate.check_text.
 
 A row's bio depends only on the row and its own 64-bit seed (a counter-based splitmix64
 stream), so it is the same whichever batch or worker makes it. The frames and word lists are
@@ -16,10 +16,10 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from importlib.resources import files
 
-from pipeline.bios.gate import MAX_CHARS, MIN_CHARS, country_names, fold
 from pipeline.core.rng import GOLDEN as _GOLDEN
 from pipeline.core.rng import M64, splitmix64_int
 from pipeline.core.text import article, lower_first
+from pipeline.lm.gate import MAX_CHARS, MIN_CHARS, country_names, fold
 
 GOLDEN = int(_GOLDEN)
 

@@ -10,12 +10,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.bios import stage as bios_mod
-from pipeline.bios.gate import check_bio, has_leak
 from pipeline.bios.prompt import opener, persona
 from pipeline.bios.stage import get_writer, make_bios
 from pipeline.core.rng import row_seeds
 from pipeline.errors import ProfilegenError
 from pipeline.identity.engine import make_identities
+from pipeline.lm.gate import check_text, has_leak
 
 N = 24
 
@@ -45,7 +45,7 @@ def test_real_smollm2_writes_bios_that_pass_the_gate(lm_bios):
     # Most rows get an LM bio on the first try (measured ~95%); the gate accepted each one.
     assert stats.first_try >= N * 0.6 and source.count("lm") >= N * 0.8
     for b, s, r in zip(bio, source, rows, strict=True):
-        assert check_bio(b, r, "en") is None, (b, r)
+        assert check_text(b, r, "en") is None, (b, r)
         if s == "lm":  # the LM continued the opener built from the row's own fields
             seed = int(row_seeds(11, 0, N)[rows.index(r)])
             assert b.startswith(opener(r, persona(seed), seed))
@@ -74,7 +74,7 @@ def test_rejected_rows_are_resampled_then_templated(lm_cfg, monkeypatch):
     assert stats.template == 6 and stats.lm == 0 and stats.rejects == {"leak": 18}
     rows = table.to_pylist()
     for b, r in zip(cols[0].to_pylist(), rows, strict=True):
-        assert check_bio(b, r, "en") is None
+        assert check_text(b, r, "en") is None
 
 
 def test_duplicate_lm_bios_are_rejected(lm_cfg, monkeypatch):
@@ -185,7 +185,7 @@ def test_other_architectures_run_through_transformers(lm_cfg, tmp_path):
             shutil.copy(f, tmp_path / f.name)
     bio_cfg = lm_cfg.model_copy(update={"bio_model": str(tmp_path), "bio_max_new_tokens": 12})
     writer = get_writer(str(tmp_path), bio_cfg.bio_dtype)
-    assert not writer.fast
+    assert not writer.chat.fast
     table = make_identities(lm_cfg, 0).slice(0, 6)
     first, stats = make_bios(table, bio_cfg, 0)
     again, _ = make_bios(table, bio_cfg, 0)

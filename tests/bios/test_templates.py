@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from pipeline.bios import templates as bt
-from pipeline.bios.gate import MAX_CHARS, check_bio, has_leak, other_names
 from pipeline.bios.templates import template_bio, template_bios
+from pipeline.lm.gate import MAX_CHARS, check_text, has_leak, other_names
 
 N = 5000
 
@@ -44,7 +44,7 @@ def test_seed_changes_output(rows, seeds, bios):
 
 def test_every_bio_passes_the_gate(rows, bios):
     failed = [(b, r["city"], r["first_name_latin"]) for r, b in zip(rows, bios, strict=True)
-              if check_bio(b, r, "en") is not None]  # fmt: skip
+              if check_text(b, r, "en") is not None]  # fmt: skip
     assert not failed, failed[:10]
     assert not any(has_leak(b) for b in bios)
 
@@ -134,7 +134,7 @@ def test_every_occupation_and_interest_keeps_its_case(rows):
         for seed in range(40):
             b = template_bio(row, seed * 1000 + k)
             assert not BROKEN_CASE.search(b), b
-            assert check_bio(b, row, "en") is None, b
+            assert check_text(b, row, "en") is None, b
     for k in range(len(interests)):  # each interest first, where the tagline names it too
         row = {**base, "interests": [interests[k], *interests[k + 1 : k + 3]]}
         for seed in range(20):

@@ -365,7 +365,7 @@ def test_bios_unique(bios, case):
 
 def test_bios_not_too_long(bios):
     ds, baseline = bios
-    from pipeline.bios.gate import MAX_CHARS
+    from pipeline.lm.gate import MAX_CHARS
 
     bio = table(ds)["bio"][4].as_py()
     long = (bio + " Also fond of long walks by the river") * 4

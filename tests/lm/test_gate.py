@@ -1,10 +1,10 @@
 import pytest
 
-from pipeline.bios.gate import (
+from pipeline.lm.gate import (
     LEAK_PATTERNS,
     REASONS,
-    check_bio,
-    clean_bio,
+    check_text,
+    clean_text,
     detect_language,
     has_leak,
     other_names,
@@ -94,7 +94,7 @@ BAD = [
 @pytest.mark.parametrize("text,reason", BAD)
 def test_bad_bios_are_rejected_with_their_reason(text, reason):
     assert reason in REASONS
-    assert check_bio(clean_bio(text), ROW) == reason
+    assert check_text(clean_text(text), ROW) == reason
 
 
 GOOD = [
@@ -125,22 +125,22 @@ GOOD = [
 
 @pytest.mark.parametrize("text", GOOD)
 def test_good_bios_pass(text):
-    assert check_bio(clean_bio(text), ROW) is None
+    assert check_text(clean_text(text), ROW) is None
 
 
 def test_own_fields_that_look_like_other_things_pass():
     # A first name that is a big city, a city whose words are names, a metro-area city.
-    assert check_bio("Hi, I'm Austin, a nurse in Dallas who loves camping.",
+    assert check_text("Hi, I'm Austin, a nurse in Dallas who loves camping.",
                      row(first_name="Austin", first_name_latin="Austin", display_name="Austin Lee",
                          city="Dallas", latitude=32.78, longitude=-96.8)) is None  # fmt: skip
-    assert check_bio("Nurse in San Diego who loves camping and surfing.",
+    assert check_text("Nurse in San Diego who loves camping and surfing.",
                      row(city="San Diego", region="California", latitude=32.7,
                          longitude=-117.2)) is None  # fmt: skip
     near = row(city="Round Rock", latitude=30.51, longitude=-97.68)
-    assert check_bio("Nurse from Round Rock, just north of Austin. Loves camping.", near) is None
+    assert check_text("Nurse from Round Rock, just north of Austin. Loves camping.", near) is None
     far = row(city="Round Rock", latitude=None, longitude=None)
-    assert check_bio("Nurse from Round Rock, just north of Austin. Loves camping.", far) == "city"
-    assert check_bio("Nurse in Cerro Grande do Sul, Rio Grande do Sul. Loves camping.",
+    assert check_text("Nurse from Round Rock, just north of Austin. Loves camping.", far) == "city"
+    assert check_text("Nurse in Cerro Grande do Sul, Rio Grande do Sul. Loves camping.",
                      row(city="Cerro Grande do Sul", region="Rio Grande do Sul",
                          country_code="BR")) is None  # fmt: skip
 
@@ -148,11 +148,11 @@ def test_own_fields_that_look_like_other_things_pass():
 def test_pronouns_follow_the_row():
     maria = row(first_name="Maria", first_name_latin="Maria", display_name="Maria Garcia",
                 gender="female")  # fmt: skip
-    assert check_bio("Maria is a nurse in Austin. She loves camping.", maria) is None
-    assert check_bio("Maria is a nurse in Austin; her husband says he camps a lot.", maria) is None
-    assert check_bio("Maria is a nurse in Austin. He loves camping.", maria) == "pronoun"
+    assert check_text("Maria is a nurse in Austin. She loves camping.", maria) is None
+    assert check_text("Maria is a nurse in Austin; her husband says he camps a lot.", maria) is None
+    assert check_text("Maria is a nurse in Austin. He loves camping.", maria) == "pronoun"
     assert (
-        check_bio("Maria is a nurse in Austin. He loves camping.", {**maria, "gender": None})
+        check_text("Maria is a nurse in Austin. He loves camping.", {**maria, "gender": None})
         is None
     )
 
@@ -161,18 +161,18 @@ def test_non_latin_rows_and_languages():
     ko = row(first_name="현정", first_name_latin="Hyunjung", last_name="김", last_name_latin="Kim",
              display_name="김현정", city="Busan", region="Busan", country_code="KR",
              latitude=35.1, longitude=129.0)  # fmt: skip
-    assert check_bio("Hi, I'm Hyunjung, a nurse in Busan who loves camping.", ko) is None
-    assert check_bio("부산에 사는 간호사입니다. 캠핑과 전자기기를 좋아해요.", ko, "ko") is None
+    assert check_text("Hi, I'm Hyunjung, a nurse in Busan who loves camping.", ko) is None
+    assert check_text("부산에 사는 간호사입니다. 캠핑과 전자기기를 좋아해요.", ko, "ko") is None
     assert (
-        check_bio("부산에 사는 간호사입니다. 캠핑과 전자기기를 좋아해요.", ko, "en") == "language"
+        check_text("부산에 사는 간호사입니다. 캠핑과 전자기기를 좋아해요.", ko, "en") == "language"
     )
-    assert check_bio("Hi, I'm Hyunjung, a nurse in Busan who loves camping.", ko, "ko") == (
+    assert check_text("Hi, I'm Hyunjung, a nurse in Busan who loves camping.", ko, "ko") == (
         "language"
     )
     ru = row(first_name="Мария", first_name_latin="Mariya", city="Moscow", region="Moscow",
              country_code="RU", latitude=55.75, longitude=37.6)  # fmt: skip
-    assert check_bio("Медсестра из Москвы, люблю походы и гаджеты.", ru, "ru") is None
-    assert check_bio("東京在住の看護師です。キャンプが大好き。", ROW, "ja") is None
+    assert check_text("Медсестра из Москвы, люблю походы и гаджеты.", ru, "ru") is None
+    assert check_text("東京在住の看護師です。キャンプが大好き。", ROW, "ja") is None
 
 
 @pytest.mark.parametrize(
@@ -208,11 +208,11 @@ def test_detect_language(text, lang):
 
 def test_clean_bio_is_cosmetic():
     assert (
-        clean_bio("  Nurse in\n Austin.\t Loves   camping.  ") == "Nurse in Austin. Loves camping."
+        clean_text("  Nurse in\n Austin.\t Loves   camping.  ") == "Nurse in Austin. Loves camping."
     )
     # It never repairs: the leak is still there to be rejected.
-    leaky = clean_bio('  "Here\'s a bio for Maria:\n nurse in Austin."  ')
-    assert has_leak(leaky) and check_bio(leaky, ROW) == "leak"
+    leaky = clean_text('  "Here\'s a bio for Maria:\n nurse in Austin."  ')
+    assert has_leak(leaky) and check_text(leaky, ROW) == "leak"
 
 
 def test_has_leak_screen_matches_the_regex():
@@ -236,15 +236,15 @@ def test_other_names_skip_common_words():
 
 def test_reasons_are_the_fixed_set():
     assert len(set(REASONS)) == len(REASONS)
-    seen = {check_bio(clean_bio(t), ROW) for t, _ in BAD}
+    seen = {check_text(clean_text(t), ROW) for t, _ in BAD}
     assert seen <= set(REASONS)
 
 
 def test_other_occupations_are_rejected():
     # Another job from our table contradicts the row's own.
     dev = row(occupation="Mobile app developer")
-    assert check_bio("Mobile app developer in Austin. I'm also a registered nurse at night.",
+    assert check_text("Mobile app developer in Austin. I'm also a registered nurse at night.",
                      dev) == "occupation"  # fmt: skip
     r = row(occupation="Registered nurse")
-    assert check_bio("Registered nurse in Austin. Night shifts and jazz.", r) is None
-    assert check_bio("Nurse in Austin. Night shifts and jazz.", r) is None  # part of own title
+    assert check_text("Registered nurse in Austin. Night shifts and jazz.", r) is None
+    assert check_text("Nurse in Austin. Night shifts and jazz.", r) is None  # part of own title

@@ -1,11 +1,13 @@
-"""The quality gate for LM-written bios: keep one only if it reads like a bio and fits its row.
+"""The quality gate for LM-written text (bios, posts): keep a text only if it fits its row.
 
 A small LM (SmolLM2-135M) writes good bios most of the time and, the rest of the time, echoes
 its prompt ("Here's a bio for Maria:"), wraps the answer in quotes, loops ("love love love"),
 or invents facts: another name, another age, another city. A dataset that ships those teaches
-a detector our generator's tells, so every bio passes check_bio() or is replaced by a template.
+a detector our generator's tells, so every bio and post passes check_text() or is replaced
+by a template. It lives with the LM (shared plumbing), not in one stage: every stage that
+writes with the LM judges with the same rules.
 
-The gate never repairs: clean_bio() only normalises whitespace, and a bio with a leak is
+The gate never repairs: clean_text() only normalises whitespace, and a bio with a leak is
 rejected, not trimmed, so the leak rate of shipped data is zero by construction.
 
 Checks are set lookups over one tokenisation of the text, against tables built once per
@@ -104,7 +106,7 @@ def has_leak(text: str) -> bool:
     return LEAK_PATTERNS.search(text) is not None
 
 
-def clean_bio(text: str) -> str:
+def clean_text(text: str) -> str:
     """Cosmetic only: strip and collapse whitespace. Never repairs a leak or a contradiction."""
     return " ".join(text.split())
 
@@ -632,12 +634,15 @@ def _wrong_pronoun(tokens: list[str], gender) -> bool:
     return bool(words & other) and not words & PRONOUNS[gender] and not words & FIRST_PERSON
 
 
-def check_bio(text: str, row: Mapping, language: str = "en") -> str | None:
-    """None if `text` (already clean_bio'ed) is a good bio for `row` in `language`, else the
-    first failing check's reason, one of REASONS."""
+def check_text(
+    text: str, row: Mapping, language: str = "en", max_chars: int = MAX_CHARS
+) -> str | None:
+    """None if `text` (already clean_text'ed) is good for `row` in `language` (a bio by
+    default; posts pass their own `max_chars`), else the first failing check's reason, one of
+    REASONS."""
     if not text:
         return "empty"
-    if len(text) > MAX_CHARS:
+    if len(text) > max_chars:
         return "too_long"
     if len(text) < (MIN_CHARS_DENSE if language in DENSE else MIN_CHARS):
         return "too_short"
