@@ -453,6 +453,42 @@ def eval_bios(
     raise typer.Exit(1 if bad else 0)
 
 
+@app.command("eval-posts")
+def eval_posts(
+    directory: Annotated[
+        str, typer.Argument(help="A dataset written by `generate` (path or URL).")
+    ],
+    sample: Annotated[int, typer.Option(help="Reply/parent pairs embedded for relevance.")] = 400,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the metrics to this JSON file.")
+    ] = None,
+) -> None:
+    """Post quality: volume, local-time rhythm, threads, gate pass rate, leaks, duplicates,
+    diversity, topical consistency and reply relevance."""
+    import json
+
+    from pipeline.dataset.storage import open_store
+    from pipeline.dataset.writer import read_manifest
+    from pipeline.posts.metrics import dataset_post_metrics, format_post_metrics
+
+    try:
+        if sample < 10:
+            raise ProfilegenError(f"--sample must be at least 10, got {sample}")
+        store = open_store(directory)
+        manifest = read_manifest(store)
+        if "posts" not in manifest.get("tables", {}):
+            raise ProfilegenError(f"{directory} has no posts table (generated with --posts none)")
+        metrics = dataset_post_metrics(store, len(manifest["shards"]), sample)
+    except ProfilegenError as e:
+        fail(str(e))
+    typer.echo(format_post_metrics(metrics))
+    if json_out is not None:
+        text = json.dumps(metrics, indent=2) + "\n"
+        open_store(str(json_out.parent.resolve())).put_bytes(json_out.name, text.encode())
+    bad = metrics["leak_rate"] > 0 or metrics["posts_before_account"] > 0
+    raise typer.Exit(1 if bad else 0)
+
+
 def read_shard_columns(store, manifest: dict) -> list[str]:
     from pipeline.dataset.writer import read_shard_schema
 

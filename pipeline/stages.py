@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from pipeline.dataset.storage import Store
 
 # The registry: one line per stage, in the order they run.
-STAGES = ("identity", "avatars", "bios", "graph")
+STAGES = ("identity", "avatars", "bios", "graph", "posts")
 
 
 @dataclass(frozen=True)
@@ -185,3 +185,18 @@ def make_columns(cfg: GenerateConfig, shard: int, names: list[str]) -> pa.Table:
     if missing:
         raise KeyError(f"no active stage makes column(s) {missing}")
     return table.select(names)
+
+
+def make_table(cfg: GenerateConfig, shard: int, name: str, store: Store) -> pa.Table | None:
+    """Rows of table `name` for one shard, from the active stage that writes it (None if no
+    active stage does): how a later stage's plan reads an earlier stage's table (the posts
+    read the follows) without naming it. A stage whose tables are read this way makes them
+    from its plan, not from the shard's columns: it gets a table of the shard's length with
+    no columns."""
+    start = shard * cfg.shard_rows
+    ctx = ShardContext(cfg, shard, start, min(cfg.shard_rows, cfg.rows - start))
+    empty = pa.table({"_": pa.nulls(ctx.rows)}).drop_columns(["_"])
+    for stage in active(cfg):
+        if name in stage.tables(cfg):
+            return stage.make(ctx, empty, store)[1][name]
+    return None

