@@ -102,13 +102,15 @@ def peak_rss_of_cli(rows: int) -> tuple[float, float]:
             str(out / "ds"),
             "--seed",
             "1",
-            # Fields only, as the table says: no avatars, bios or graph (a million LM bios
-            # would take days).
+            # Fields only, as the table says: no avatars, bios, graph or posts (a million
+            # LM bios or posts would take days).
             "--avatars",
             "none",
             "--bios",
             "none",
             "--follows",
+            "none",
+            "--posts",
             "none",
         ],  # fmt: skip
         check=True,

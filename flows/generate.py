@@ -4,6 +4,11 @@
 parameters (a config file + overrides), and a dated folder and seed for scheduled runs.
 """
 
+import contextlib
+import logging
+import signal
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +24,7 @@ from flows.scheduling import schedule_slot
 from pipeline import stages
 from pipeline.config import GenerateConfig, build_config
 from pipeline.core.schedule import scheduled_out, scheduled_seed
-from pipeline.core.stop import Stopped
+from pipeline.core.stop import Stopped, stop_requested
 from pipeline.dataset.shard import make_shard
 from pipeline.dataset.storage import open_store
 from pipeline.dataset.writer import Mode, finish_run, preflight, start_run
@@ -44,6 +49,11 @@ def shard_task(config: GenerateConfig, out: str, shard: int) -> dict[str, Any]:
 @flow(name="generate-profiles", task_runner=ThreadPoolTaskRunner(max_workers=2))
 def generate_profiles(config: GenerateConfig, mode: Mode = "auto") -> dict[str, Any]:
     """Write the dataset `config` describes into `config.out`, resuming a killed run."""
+    with _callers_sigterm():
+        return _generate_profiles(config, mode)
+
+
+def _generate_profiles(config: GenerateConfig, mode: Mode) -> dict[str, Any]:
     out = open_store(config.out)  # a local folder or an fsspec URL (s3://...)
     todo = start_run(config, out, mode)
     units = [s.progress_unit for s in stages.active(config) if s.progress_unit]
@@ -91,8 +101,71 @@ def generate_profiles(config: GenerateConfig, mode: Mode = "auto") -> dict[str, 
 
 def run_generate(config: GenerateConfig, mode: Mode = "auto") -> dict[str, Any]:
     """Run the flow on the runner `config.runner` names, `config.workers` wide."""
-    with worker_api(config):
+    with worker_api(config), _no_crash_line_on_stop(), _sigterm_of_caller():
         return generate_profiles.with_options(task_runner=task_runner(config))(config, mode)
+
+
+# The SIGTERM handler run_generate's caller had (the CLI's stop), while the flow runs.
+_CALLER_SIGTERM: list = []
+
+
+@contextlib.contextmanager
+def _sigterm_of_caller() -> Iterator[None]:
+    handler = None
+    if threading.current_thread() is threading.main_thread():
+        handler = signal.getsignal(signal.SIGTERM)
+    _CALLER_SIGTERM.append(handler if callable(handler) else None)
+    try:
+        yield
+    finally:
+        _CALLER_SIGTERM.pop()
+
+
+@contextlib.contextmanager
+def _callers_sigterm() -> Iterator[None]:
+    """Inside the flow: the caller's SIGTERM handler instead of Prefect's. Prefect's flow
+    engine swaps in one that crashes the run at once and re-sends the signal afterwards, so
+    the CLI would hear of the stop only once the shards in progress had been cancelled
+    (under Dask, with a warning from each worker) or run to their end (process pool). With
+    the CLI's own, a SIGTERM stops the run as Ctrl-C does: every shard at its next batch,
+    one line, exit 143. Prefect puts the caller's handler back when the flow ends."""
+    handler = _CALLER_SIGTERM[-1] if _CALLER_SIGTERM else None
+    if handler is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    prefects = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, prefects)
+
+
+class _StopIsNoCrash(logging.Filter):
+    """A stop asked for (Ctrl-C, SIGTERM) is reported by the CLI in one line; the flow
+    engine's "Crash detected! Execution was aborted by ... signal" would be a second (and
+    each cancelled shard task's two more). The run's state on the server still says
+    Crashed."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not stop_requested():
+            return True
+        msg = record.getMessage()
+        # A shard task the runner cancels on the stop crashes too: "Crash detected!", then
+        # "Finished in state Crashed(...)".
+        return not (msg.startswith("Crash detected!") or "Finished in state Crashed" in msg)
+
+
+@contextlib.contextmanager
+def _no_crash_line_on_stop() -> Iterator[None]:
+    logs = [logging.getLogger(n) for n in ("prefect.flow_runs", "prefect.task_runs")]
+    only = _StopIsNoCrash()
+    for log in logs:
+        log.addFilter(only)
+    try:
+        yield
+    finally:
+        for log in logs:
+            log.removeFilter(only)
 
 
 @flow(name="generate-from-config")

@@ -4,11 +4,24 @@ Process-pool and Dask workers are other processes: each reports its task runs to
 API it finds in the settings that Prefect serializes with every task. With no
 PREFECT_API_URL, each would start a temporary server of its own (~35 s before its first
 task, REFERENCE.md), so `worker_api` gives them the parent's server instead.
+
+Stopping (Ctrl-C, SIGTERM) is the CLI's: its handler asks for a stop in its own process.
+Workers in other processes hear of it from here: process-pool workers through an event a
+thread of theirs waits on, Dask workers by a `client.run`; in both, the shard in progress
+then stops at its next batch and the pool or cluster closes in a second or two, leaving no
+process behind. Ctrl-C reaches the terminal's whole process group, so workers ignore SIGINT
+(the CLI handles it once, for all of them) instead of each printing a KeyboardInterrupt.
+They also log at the CLI's level: a default run shows no task-run INFO lines from them.
 """
 
 import contextlib
+import logging
+import multiprocessing
 import os
+import signal
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,9 +30,13 @@ from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTa
 
 from pipeline.config import GenerateConfig
 from pipeline.core.device import threads_per_process
+from pipeline.core.stop import clear_stop, request_stop, stop_requested
 from pipeline.errors import ProfilegenError
 
 DASK_CONNECT_TIMEOUT_S = 5
+# After a stop, how long Dask workers get to end their shard before the cluster closes
+# (a shard stops at its next batch: well under a second without the LM).
+DASK_STOP_WAIT_S = 5
 
 
 def task_runner(cfg: GenerateConfig) -> TaskRunner:
@@ -29,12 +46,164 @@ def task_runner(cfg: GenerateConfig) -> TaskRunner:
         # Prefect's own pool (spawn start method, so it is CUDA-safe). Children inherit the
         # environment: split the cores between them instead of each taking all of them.
         os.environ.setdefault("PROFILEGEN_TORCH_THREADS", str(threads_per_process(cfg.workers)))
-        return ProcessPoolTaskRunner(max_workers=cfg.workers)
+        return StoppableProcessPool(max_workers=cfg.workers)
+    runner = _dask_runner_class()
+    if cfg.dask_address:
+        return runner(address=cfg.dask_address)
+    return runner(cluster_kwargs=local_cluster_kwargs(cfg.workers))
+
+
+def _worker_log_level() -> str | None:
+    """The level the CLI shows Prefect's logs at, for workers to log at, where it is above
+    INFO (a default, non --verbose run); None where it is Prefect's own."""
+    level = logging.getLogger("prefect").getEffectiveLevel()
+    if level <= logging.INFO or os.environ.get("PREFECT_LOGGING_LEVEL"):
+        return None
+    return logging.getLevelName(level)
+
+
+@contextlib.contextmanager
+def _worker_environ() -> Iterator[None]:
+    """While workers are spawned: the CLI's log level in their environment."""
+    level = _worker_log_level()
+    if level is None:
+        yield
+        return
+    os.environ["PREFECT_LOGGING_LEVEL"] = level
+    try:
+        yield
+    finally:
+        os.environ.pop("PREFECT_LOGGING_LEVEL", None)
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored while the block spawns processes: they inherit SIG_IGN (and Python
+    then installs no KeyboardInterrupt handler in them); this process's handler is back
+    after. Only the main thread may change it; elsewhere the block runs as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
+def _relay_stop(event) -> Iterator[None]:
+    """While the block runs, set `event` (a multiprocessing Event) once this process is
+    asked to stop."""
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.05):
+            if stop_requested():
+                event.set()
+                return
+
+    thread = threading.Thread(target=watch, name="profilegen-stop-relay", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
+def _pool_worker_init(stop_event, initializer=None, initargs=()) -> None:
+    """Each pool worker: Ctrl-C is the CLI's to handle, and the CLI's stop reaches the
+    shard in progress through `stop_event`."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    clear_stop()
+
+    def watch() -> None:
+        stop_event.wait()
+        request_stop()
+
+    threading.Thread(target=watch, name="profilegen-stop-watch", daemon=True).start()
+    if initializer is not None:
+        initializer(*initargs)
+
+
+class StoppableProcessPool(ProcessPoolTaskRunner):
+    """Prefect's process pool whose workers stop with the CLI (see the module docstring)."""
+
+    def __enter__(self):
+        # A fresh event per run: a pool (and its workers) lives for one flow run.
+        event = multiprocessing.get_context("spawn").Event()
+        user = (getattr(self, "_initializer", None), getattr(self, "_initargs", ()))
+        if user[0] is _pool_worker_init:  # entered before: unwrap
+            user = (user[1][1], user[1][2])
+        self._initializer, self._initargs = _pool_worker_init, (event, *user)
+        self._stops = contextlib.ExitStack()
+        self._stops.enter_context(_relay_stop(event))
+        # Workers are spawned on the first submits; the environment is read then.
+        self._stops.enter_context(_worker_environ())
+        try:
+            return super().__enter__()
+        except BaseException:
+            self._stops.close()
+            raise
+
+    def __exit__(self, *exc) -> None:
+        try:
+            super().__exit__(*exc)
+        finally:
+            self._stops.close()
+
+
+def _dask_runner_class():
+    """DaskTaskRunner, made to stop with the CLI. Built on first use: importing
+    prefect_dask (distributed) costs a second, and resets the `distributed` loggers to
+    INFO, over the CLI's quiet level: put back here."""
+    level = logging.getLogger("distributed").level
     from prefect_dask import DaskTaskRunner
 
-    if cfg.dask_address:
-        return DaskTaskRunner(address=cfg.dask_address)
-    return DaskTaskRunner(cluster_kwargs=local_cluster_kwargs(cfg.workers))
+    if level:
+        logging.getLogger("distributed").setLevel(level)
+
+    class StoppableDask(DaskTaskRunner):
+        @property
+        def client(self):
+            if self._client:
+                return self._client
+            # The local cluster starts on the first submit: its workers ignore SIGINT and
+            # log at the CLI's level.
+            with _sigint_ignored(), _dask_worker_environ():
+                return super().client
+
+        def __exit__(self, *exc) -> None:
+            if stop_requested() and self._client is not None:
+                _stop_dask_workers(self._client)
+            super().__exit__(*exc)
+
+    return StoppableDask
+
+
+@contextlib.contextmanager
+def _dask_worker_environ() -> Iterator[None]:
+    import dask
+
+    level = _worker_log_level()
+    key = "distributed.nanny.pre-spawn-environ.PREFECT_LOGGING_LEVEL"
+    with _worker_environ(), dask.config.set({key: level}):
+        yield
+
+
+def _stop_dask_workers(client) -> None:
+    """Ask every worker to stop its shard at the next batch, wait for them (a cancelled
+    task would log a warning from the worker), then clear the request: a remote cluster's
+    workers outlive this run."""
+    try:
+        client.run(request_stop)
+        deadline = time.monotonic() + DASK_STOP_WAIT_S
+        while any(client.processing().values()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        client.run(clear_stop)
+    except Exception:  # noqa: BLE001 - a cluster that is already gone: nothing to stop
+        pass
 
 
 def local_cluster_kwargs(workers: int) -> dict:
@@ -48,10 +217,14 @@ def local_cluster_kwargs(workers: int) -> dict:
     # The bio LM's torch threads: the cores shared out, not every core per worker.
     threads = str(threads_per_process(workers))
     dask.config.set({"distributed.nanny.pre-spawn-environ.PROFILEGEN_TORCH_THREADS": threads})
+    # No dashboard link: without bokeh the scheduler's HTTP server (always started) answers
+    # 404 at /status, and Prefect would log the link. It listens on a free local port, not
+    # 8787 (a second cluster would warn that 8787 is taken).
+    dask.config.set({"distributed.dashboard.link": ""})
     # One thread per worker process: a shard is CPU-bound Python + torch, and the GIL would
-    # serialize a second thread. No dashboard: it needs a free port and bokeh.
+    # serialize a second thread.
     return {"n_workers": workers, "threads_per_worker": 1, "processes": True,
-            "dashboard_address": None}  # fmt: skip
+            "dashboard_address": "127.0.0.1:0"}  # fmt: skip
 
 
 @contextlib.contextmanager
@@ -100,15 +273,23 @@ def cli_api() -> Iterator[Any]:
 
 def _detached_server():
     """Prefect's SubprocessASGIServer, its process started in a new session (so a terminal's
-    Ctrl-C reaches the CLI only). Built here: importing prefect.server costs seconds."""
+    Ctrl-C reaches the CLI only). Built here: importing prefect.server costs seconds.
+
+    In a default (non --verbose) run its output goes nowhere: stopped while it still
+    records the last task runs' events (after a Ctrl-C, say), it logs a page of
+    CancelledError tracebacks onto the CLI's stderr. A server that fails to start still
+    fails the run, in one line (Prefect's start() times out)."""
     from prefect.server.api.server import SubprocessASGIServer
+
+    quiet = _worker_log_level() is not None
+    streams = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL} if quiet else {}
 
     class Detached(SubprocessASGIServer):
         def _run_uvicorn_command(self):
             real = subprocess.Popen
 
             def popen(*args, **kwargs):
-                return real(*args, start_new_session=True, **kwargs)
+                return real(*args, start_new_session=True, **{**kwargs, **streams})
 
             subprocess.Popen = popen
             try:

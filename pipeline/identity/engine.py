@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.config import GenerateConfig
+from pipeline.core.rng import mix63
 from pipeline.identity.gazetteer import load_cities
 from pipeline.identity.interests import sample_interests
 from pipeline.identity.locales import GENDERS, get_locale, name_pool
@@ -78,18 +79,6 @@ def _add_years(days: np.ndarray, years: int) -> np.ndarray:
     months = days.astype("M8[M]")
     day_of_month = days - months.astype("M8[D]")
     return (months + 12 * years).astype("M8[D]") + day_of_month
-
-
-def _mix63(x: np.ndarray) -> np.ndarray:
-    """A bijection on [0, 2^63): xorshift-multiply rounds, each invertible mod 2^63."""
-    mask = np.uint64(2**63 - 1)
-    x = x & mask
-    x ^= x >> np.uint64(31)
-    x = (x * np.uint64(0x7FB5D329728EA185)) & mask
-    x ^= x >> np.uint64(27)
-    x = (x * np.uint64(0x41C64E6DA3BC0075)) & mask
-    x ^= x >> np.uint64(33)
-    return x
 
 
 @lru_cache(maxsize=64)
@@ -204,15 +193,14 @@ def make_identities(cfg: GenerateConfig, shard: int) -> pa.Table:
     lon = lon0 + jitter[1] / np.maximum(np.cos(np.radians(lat0)), 0.1)
     lon = (lon + 180.0) % 360.0 - 180.0
 
-    # Phones per country, with the city's region so NANP area codes match the state. Rows
-    # are grouped by country (stable sort), made per group, then put back in row order.
+    # Phones per country, with the row's city so the area code is the city's. Rows are
+    # grouped by country (stable sort), made per group, then put back in row order.
     order = np.argsort(c_i, kind="stable")
-    region_np = region.to_numpy(zero_copy_only=False)
     parts = []
     for j, c in enumerate(countries):
         m = c_i == j
         if m.any():
-            parts.append(make_phones(rng, c, int(m.sum()), region_np[m]))
+            parts.append(make_phones(rng, c, int(m.sum()), cities=city_i[m] - offsets[j]))
     inverse = np.empty(n, dtype=np.int64)
     inverse[order] = np.arange(n)
     phone = pa.concat_arrays(parts).take(inverse)
@@ -260,7 +248,7 @@ def make_identities(cfg: GenerateConfig, shard: int) -> pa.Table:
     p_verified = 0.001 + 0.2 * (followers >= 100_000) + 0.5 * (followers >= 1_000_000)
     verified = rng.random(n) < p_verified
 
-    user_id = _mix63(rows + np.uint64(id_offset)).astype(np.int64)
+    user_id = mix63(rows + np.uint64(id_offset)).astype(np.int64)
     lang = np.array([loc.language for loc in locales], dtype=object)
     ccode = np.array([loc.country for loc in locales], dtype=object)
     columns = {

@@ -9,6 +9,7 @@ later runs (and every worker process) load it in about a second.
 import hashlib
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
 from pipeline.core.cache import cache_root
@@ -45,6 +46,8 @@ def convert_gguf(gguf: Path, cache: Path | None = None) -> Path:
     from pipeline.lm.llama import Llama, LMConfig
 
     hf_logging.disable_progress_bar()
+    # Once per machine, ~20 s with no other sign of life: say what the wait is.
+    print(f"profilegen: de-quantizing {gguf.name} once into {out} (~20 s)", file=sys.stderr)
     tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     hf = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
     model = Llama(LMConfig.from_hf(hf.config.to_dict()))

@@ -295,6 +295,8 @@ def _mentions(rng, author, kind, parent, follows, n: int) -> tuple[np.ndarray, n
     u = rng.random(m)
     extra = (u < MENTION_SHARE[0]).astype(np.int64) + (u < MENTION_SHARE[1])
     extra[(kind == REPOST) | (kind == ARTICLE)] = 0
+    if n < 2:  # nobody else to name
+        extra[:] = 0
     is_reply = (kind == REPLY) & (parent >= 0)
     extra[is_reply] = np.minimum(extra[is_reply], 1)
     first = is_reply.astype(np.int64)

@@ -253,8 +253,7 @@ class PostStage(Stage):
             raise ProfilegenError(f"{store.url}: the posts' plan is missing; rerun the same "
                                   f"command to resume") from None  # fmt: skip
         table = table.append_column(COUNT_FIELD, pa.array(counts, pa.int64()))
-        texts, source, stats = write_texts(ctx.cfg, plan, table.select(ROW_FIELDS).to_pylist(),
-                                           lambda n: ctx.progress("posts", n))  # fmt: skip
+        texts, source, stats = write_texts(ctx.cfg, plan, table.select(ROW_FIELDS).to_pylist())
         ctx.stats.update(stats)
         user_id = table["user_id"].to_numpy()[plan["author"].to_numpy()]
         return table, {"posts": _posts_table(plan, user_id, texts, source)}
@@ -305,7 +304,7 @@ def _follows(cfg, store, user_id: np.ndarray) -> tuple[np.ndarray, np.ndarray] |
     return src[k], dst[k]
 
 
-def write_texts(cfg, plan: pa.Table, rows: list[dict], tell=lambda n: None):
+def write_texts(cfg, plan: pa.Table, rows: list[dict]):
     """(text, source) per planned post of one shard, and the stage's counters."""
     from pipeline.posts.templates import template_article, template_post
 
@@ -353,7 +352,6 @@ def write_texts(cfg, plan: pa.Table, rows: list[dict], tell=lambda n: None):
                     stats["rejects"][reason] += 1
                     left.append(i)
             todo = left
-            tell(0)
     tseeds = row_seeds(cfg.seed, start, n, salt=0x5099)
     for i in range(n):
         if texts[i] is not None or kind[i] == REPOST:
@@ -369,7 +367,6 @@ def write_texts(cfg, plan: pa.Table, rows: list[dict], tell=lambda n: None):
         seen.add(text.lower())
         texts[i], source[i] = text, "template"
         stats["template"] += 1
-    tell(n)
     stats["rejects"] = dict(sorted(stats["rejects"].items()))
     return texts, source, stats
 

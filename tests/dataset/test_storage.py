@@ -21,7 +21,7 @@ from pipeline.dataset.writer import MANIFEST, STATE_DIR, shard_file, start_run
 ROWS, SHARD_ROWS = 400, 200  # two shards
 CLI_CONFIG = ["--rows", str(ROWS), "--shard-rows", str(SHARD_ROWS), "--seed", "7",
               "--locales", "en_US:0.4,ja_JP:0.3,ar_SA:0.3", "--avatars", "none",
-              "--bios", "none"]  # fmt: skip
+              "--bios", "none", "--posts", "none"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +85,7 @@ def reference(tmp_path_factory):
 
     cfg = build_config(
         None, rows=ROWS, shard_rows=SHARD_ROWS, seed=7,
-        locales="en_US:0.4,ja_JP:0.3,ar_SA:0.3", avatars="none", bios="none",
+        locales="en_US:0.4,ja_JP:0.3,ar_SA:0.3", avatars="none", bios="none", posts="none",
     )  # fmt: skip
     out = tmp_path_factory.mktemp("reference") / "ds"
     _write_dataset(cfg, out)

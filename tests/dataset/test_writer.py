@@ -105,19 +105,20 @@ def test_corrupt_shard_is_remade(small_cfg, tmp_path, write_dataset):
 
 
 def test_killed_run_resumes_to_identical_bytes(small_cfg, tmp_path, write_dataset):
-    """SIGKILL a real writer process mid-run, resume, compare with an uninterrupted run."""
-    cfg = small_cfg(rows=4000, shard_rows=250)
+    """SIGKILL a real writer process mid-run, resume, compare with an uninterrupted run
+    (with the follow graph and the posts: their plans are resumed too)."""
+    cfg = small_cfg(rows=4000, shard_rows=250, follows="graph", posts="template")
     write_dataset(cfg, tmp_path / "whole")
     out = tmp_path / "killed"
     script = textwrap.dedent(f"""
         import time
         from pathlib import Path
         from pipeline.config import build_config
-        from pipeline.dataset.writer import prepare_output
+        from pipeline.dataset.writer import start_run
         from pipeline.dataset.shard import make_shard
         cfg = build_config(None, **{cfg.model_dump(mode="json")!r})
         out = Path({str(out)!r})
-        for i in prepare_output(cfg, out):
+        for i in start_run(cfg, out):
             make_shard(cfg, out, i)
             time.sleep(0.3)
     """)

@@ -178,7 +178,8 @@ def test_corrupt_checkpoint_is_refused_by_generate_and_eval(tmp_path):
 def test_eval_bios_reports_metrics(prefect_server, tmp_path):
     runner = CliRunner()
     out = tmp_path / "ds"
-    r = runner.invoke(app, ["generate", "--rows", "120", "--avatars", "none", "--bios",
+    r = runner.invoke(app, ["generate", "--rows", "120",
+        "--posts", "none", "--avatars", "none", "--bios",
                             "template", "--out", str(out)])  # fmt: skip
     assert r.exit_code == 0, r.output
     assert "## Bios" in (out / "README.md").read_text()
@@ -197,7 +198,8 @@ def test_eval_bios_reports_metrics(prefect_server, tmp_path):
 
 def test_eval_bios_on_a_dataset_without_bios(prefect_server, tmp_path):
     out = tmp_path / "ds"
-    r = CliRunner().invoke(app, ["generate", "--rows", "50", "--avatars", "none", "--bios",
+    r = CliRunner().invoke(app, ["generate", "--rows", "50",
+        "--posts", "none", "--avatars", "none", "--bios",
                                  "none", "--out", str(out)])  # fmt: skip
     assert r.exit_code == 0, r.output
     r = profilegen("eval-bios", str(out), cwd=tmp_path)
@@ -224,7 +226,8 @@ def test_a_second_run_on_the_same_folder_is_refused_in_one_line(tmp_path):
         lock = {"pid": holder.pid, "host": socket.gethostname()}
         (out / ".profilegen" / "lock").write_text(json.dumps(lock))
         (out / ".profilegen" / "run.json").write_text(json.dumps({"format": FORMAT}))
-        r = profilegen("generate", "--rows", "50", "--avatars", "none", "--bios", "none",
+        r = profilegen("generate", "--rows", "50",
+            "--posts", "none", "--avatars", "none", "--bios", "none",
                        "--out", str(out), cwd=tmp_path)  # fmt: skip
         assert r.returncode == 2
         assert r.stderr.strip() == (
@@ -270,7 +273,8 @@ def test_a_stopped_run_ends_within_seconds_leaves_nothing_running_and_resumes(
     import time
 
     out = tmp_path / "out"
-    args = ["--rows", "1200", "--shard-rows", "100", "--avatars", "gan", "--bios", "none",
+    args = ["--rows", "1200", "--shard-rows", "100",
+        "--posts", "none", "--avatars", "gan", "--bios", "none",
             "--follows", "none", "--workers", "1", "--seed", "3", "--out", str(out)]  # fmt: skip
     p = subprocess.Popen(
         [sys.executable, "-m", "flows.cli", "generate", *args], cwd=tmp_path, text=True,
@@ -312,7 +316,8 @@ def test_a_stopped_run_ends_within_seconds_leaves_nothing_running_and_resumes(
 def test_a_default_run_is_quiet_and_verbose_shows_the_logs(tmp_path):
     # The progress bar (not drawn without a terminal), the summary and warnings: no Prefect
     # INFO lines or transformers loading bars unless --verbose.
-    args = ["generate", "--rows", "60", "--avatars", "none", "--bios", "template",
+    args = ["generate", "--rows", "60",
+        "--posts", "none", "--avatars", "none", "--bios", "template",
             "--follows", "none"]  # fmt: skip
     r = profilegen(*args, "--out", str(tmp_path / "a"), cwd=tmp_path)
     assert r.returncode == 0, r.stderr

@@ -35,15 +35,17 @@ def last_states(name: str) -> list[str]:
 
 def test_every_runner_writes_the_same_bytes(prefect_server, small_cfg, tmp_path):
     # Same seed under threads, Prefect's process pool and a 2-worker Dask LocalCluster, with
-    # the follow graph (planned in the flow, sliced per shard task).
+    # the follow graph and the posts (planned in the flow, sliced per shard task).
     outs = {}
     for runner in ("thread", "process", "dask"):
-        cfg = small_cfg(out=str(tmp_path / runner), runner=runner, workers=2, follows="graph")
+        cfg = small_cfg(
+            out=str(tmp_path / runner), runner=runner, workers=2, follows="graph", posts="template"
+        )
         summary = run_generate(cfg)
         assert (summary["written"], summary["shards"]) == (3, 3)
         outs[runner] = file_bytes(tmp_path / runner)
     assert all(c.ok for c in validate_dataset(tmp_path / "dask"))
-    assert len(outs["thread"]) == 8  # 3 profiles + 3 follows shards + card + manifest
+    assert len(outs["thread"]) == 11  # 3 shards of profiles, follows and posts + card + manifest
     assert outs["process"] == outs["thread"]
     assert outs["dask"] == outs["thread"]
 
@@ -209,7 +211,8 @@ FAULTS = [
 
 @pytest.mark.parametrize("args, env, message", FAULTS)
 def test_unreachable_services_are_one_line_exit_2(tmp_path, args, env, message):
-    r = profilegen("generate", "--rows", "50", "--avatars", "none", "--bios", "none", *args,
+    r = profilegen("generate", "--rows", "50", "--avatars", "none", "--bios", "none",
+        "--posts", "none", *args,
                    "--out", str(tmp_path / "out"), cwd=tmp_path, **env)  # fmt: skip
     assert r.returncode == 2, r.stderr
     lines = r.stderr.strip().splitlines()

@@ -130,6 +130,19 @@ def test_phones_are_valid_e164_of_the_country(world):
         assert p == phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164)
 
 
+def test_phone_area_code_is_the_rows_city(small_cfg):
+    # The engine hands each row's city to the phone plan: Berlin rows dial 030, Munich rows
+    # 089, Hamburg rows 040, wherever they fall among the shards.
+    t = all_shards(small_cfg(locales="de_DE:1", rows=3000, shard_rows=1000))
+    heads = {"Berlin": "+4930", "Munich": "+4989", "Hamburg": "+4940"}
+    seen = {c: 0 for c in heads}
+    for city, phone in zip(t["city"].to_pylist(), t["phone"].to_pylist(), strict=True):
+        if city in heads:
+            seen[city] += 1
+            assert phone.startswith(heads[city]), (city, phone)
+    assert min(seen.values()) >= 10, seen
+
+
 def test_us_phones_use_the_fictional_555_01xx_range(small_cfg):
     t = make_identities(small_cfg(locales="en_US:1", rows=300, shard_rows=300), 0)
     assert all(re.fullmatch(r"\+1\d{3}55501\d\d", p) for p in t["phone"].to_pylist())

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from phonenumbers import geocoder
 
 from pipeline.errors import ProfilegenError
+from pipeline.identity import phones as phones_module
 from pipeline.identity.gazetteer import UnknownCountryError, load_cities, sample_cities
 from pipeline.identity.phones import NANP_ABBREV, make_phones, phone_plan
 
@@ -17,6 +18,66 @@ COUNTRIES = "US GB IN DE FR ES MX BR IT NL PL TR SE ID JP CN RU KR EG SA CA AU C
 US_STATES = sorted(
     v for k, v in NANP_ABBREV.items() if k not in "AB BC MB NB NL NS NT NU ON PE QC SK YT"
 )
+
+
+# Two far-apart cities of every country a locale uses (gazetteer spelling), and what
+# phonenumbers' own geocoder says of each one's numbers (in English; a regex). US and CA
+# numbers are fictional 555-01XX ones, which phonenumbers places by state or province only:
+# their area code must also be one phonenumbers lists a place for within 30 km of the city
+# (the metro's codes: Seattle's 206 and Bellevue's 425).
+FOLLOW = {
+    "US": [("Seattle", "Washington"), ("Miami", "Florida")],
+    "CA": [("Vancouver", "British Columbia"), ("Toronto", "Ontario|Toronto")],
+    "GB": [("London", "London"), ("Glasgow", "Glasgow")],  # Ofcom drama ranges
+    "IN": [("Mumbai", "Mumbai"), ("Kolkata", "Kolkata")],
+    "DE": [("Berlin", "Berlin"), ("Munich", "Munich")],
+    "ES": [("Madrid", "Madrid"), ("Barcelona", "Barcelona")],
+    "MX": [("Mexico City", "Mexico City"), ("Monterrey", "Monterrey")],
+    "CO": [("Bogotá", "Bogotá"), ("Medellín", "Medellín")],
+    "BR": [("São Paulo", "São Paulo"), ("Porto Alegre", "Porto Alegre")],
+    "IT": [("Milan", "Milan"), ("Palermo", "Palermo")],
+    "NL": [("Amsterdam", "Amsterdam"), ("Groningen", "Groningen")],
+    "PL": [("Warsaw", "Warsaw"), ("Kraków", "Kraków")],
+    "TR": [("Ankara", "Ankara"), ("İzmir", "Izmir")],
+    "SE": [("Stockholm", "Stockholm"), ("Malmö", "Malmö")],
+    "ID": [("Surabaya", "Surabaya"), ("Medan", "Medan")],
+    "VN": [("Hanoi", "Hanoi"), ("Ho Chi Minh City", "Ho Chi Minh City")],
+    "TH": [("Bangkok", "Bangkok"), ("Chiang Mai", "Chiang Mai")],
+    "JP": [("Tokyo", "Tokyo"), ("Sapporo", "Sapporo")],
+    "CN": [("Beijing", "Beijing"), ("Chengdu", "Chengdu")],
+    "KR": [("Seoul", "Seoul"), ("Busan", "Busan")],
+    "RU": [("Moscow", "Moscow"), ("Novosibirsk", "Novosibirsk")],
+    "UA": [("Kyiv", "Kyiv"), ("Lviv", "Lviv")],
+    "SA": [("Riyadh", "Riyadh"), ("Jeddah", "Jeddah")],
+}
+# France's fiction ranges: phonenumbers names no place for them, so the zone's range itself.
+FR_ZONES = [("Paris", "+3319900"), ("Rennes", "+3326191"), ("Strasbourg", "+3335301"),
+            ("Marseille", "+3346571"), ("Bordeaux", "+3353649")]  # fmt: skip
+
+
+def _city(cities, name: str) -> int:
+    """The most populous city of that name."""
+    found = [i for i, n in enumerate(cities.name.to_pylist()) if n == name]
+    assert found, name
+    return max(found, key=lambda i: cities.population[i])
+
+
+def _npa_near(cities, i: int, npa: str, km: float = 30.0) -> bool:
+    """Whether phonenumbers lists, under a NANP area code, a place ("Seattle, WA") that is
+    a gazetteer city of the same name and state within `km` of city i."""
+    from phonenumbers.geodata import GEOCODE_DATA
+
+    names = {d["en"].rsplit(", ", 1)[0] for k, d in GEOCODE_DATA.items()
+             if k.startswith("1" + npa) and "en" in d}  # fmt: skip
+    region = cities.region[i].as_py()
+    lat, lon = np.radians(cities.latitude), np.radians(cities.longitude)
+    pairs = zip(cities.name.to_pylist(), cities.region.to_pylist(), strict=True)
+    for j, (n, r) in enumerate(pairs):
+        if n in names and r == region:
+            dx = (lon[j] - lon[i]) * np.cos(lat[i])
+            if np.hypot(dx, lat[j] - lat[i]) * 6371 <= km:
+                return True
+    return False
 
 
 def _check_valid(phones: list[str], cc: str):
@@ -68,6 +129,79 @@ def test_us_area_code_is_in_the_rows_state():
     aliases = {"Washington State": "Washington", "Washington D.C.": "District of Columbia"}
     for p, state in zip(phones, regions, strict=True):
         assert aliases.get(_state_of(p), _state_of(p)) == state, (p, state)
+
+
+@pytest.mark.parametrize("cc", sorted(FOLLOW))
+def test_area_code_follows_the_city(cc):
+    # Rows of two far-apart cities: every number geocodes (phonenumbers, offline) to the
+    # row's own city or region, never the other one's.
+    cities = load_cities(cc)
+    seen = []
+    for name, expect in FOLLOW[cc]:
+        i = _city(cities, name)
+        phones = make_phones(np.random.default_rng(9), cc, 40, cities=np.full(40, i)).to_pylist()
+        _check_valid(phones, cc)
+        for p in phones:
+            desc = geocoder.description_for_number(phonenumbers.parse(p), "en")
+            assert re.search(expect, desc), (name, p, desc)
+            if cc in ("US", "CA"):
+                assert _npa_near(cities, i, p[2:5]), (name, p)
+        seen.append({p[: len(p) - 4] for p in phones})
+    assert not seen[0] & seen[1]  # the two cities share no leading digits
+
+
+def test_french_zones_follow_the_region():
+    cities = load_cities("FR")
+    for name, head in FR_ZONES:
+        i = _city(cities, name)
+        phones = make_phones(np.random.default_rng(10), "FR", 30, cities=np.full(30, i))
+        assert all(p.startswith(head) for p in phones.to_pylist()), name
+
+
+def test_gb_drama_range_is_the_nearest_citys():
+    # Newcastle's is Tyneside's 0191; Exeter has none of its own: Bristol's 0117 is nearest
+    # in England; Swansea takes Wales's Cardiff 029.
+    cities = load_cities("GB")
+    for name, head in [("Newcastle upon Tyne", "+44191"), ("Exeter", "+44117"),
+                       ("Swansea", "+442920")]:  # fmt: skip
+        i = _city(cities, name)
+        phones = make_phones(np.random.default_rng(11), "GB", 30, cities=np.full(30, i))
+        assert all(p.startswith(head) for p in phones.to_pylist()), name
+
+
+def test_every_city_has_an_area_of_its_own_country():
+    # Every gazetteer city of every locale country maps to a segment (none is left to the
+    # whole-country draw), and its numbers are valid.
+    for cc in FOLLOW:
+        plan, cities = phone_plan(cc), load_cities(cc)
+        assert len(plan.cities) == len(cities) and (plan.cities > 0).all(), cc
+        idx = np.arange(0, len(cities), max(1, len(cities) // 50))
+        phones = make_phones(np.random.default_rng(12), cc, len(idx), cities=idx)
+        _check_valid(phones.to_pylist(), cc)
+
+
+def test_one_draw_from_the_callers_generator():
+    # Whatever the plan, make_phones takes exactly one draw from the caller's stream, so a
+    # change of plan leaves every other column of a shard alone.
+    a, b = np.random.default_rng(13), np.random.default_rng(13)
+    make_phones(a, "DE", 500, cities=np.zeros(500, dtype=np.int64))
+    b.integers(0, 2**62)
+    assert a.random() == b.random()
+
+
+def test_cities_of_the_wrong_length_are_an_error():
+    with pytest.raises(ValueError, match="cities has 2 entries for 3 phones"):
+        make_phones(np.random.default_rng(0), "DE", 3, cities=np.array([0, 1]))
+
+
+def test_plan_from_the_disk_cache_equals_a_fresh_one():
+    phone_plan("SE")  # on disk now
+    cached = phone_plan.__wrapped__("SE")
+    fresh = phones_module._build_plan("SE")
+    for field in ("digits", "plen", "cum", "rows", "seg_end", "cities"):
+        assert np.array_equal(getattr(cached, field), getattr(fresh, field)), field
+    assert cached.regions == fresh.regions and cached.length == fresh.length
+    assert cached.language == fresh.language == "en"
 
 
 def test_regional_ranges_elsewhere():
