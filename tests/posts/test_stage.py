@@ -96,7 +96,7 @@ def test_lm_posts_pass_the_gate_and_come_from_their_own_seeds(tmp_path, small_cf
     from pipeline.lm.gate import check_text
 
     cfg = small_cfg(rows=40, shard_rows=40, locales="en_US", bios="template", follows="graph",
-                    posts="lm", posts_lm_share=0.25, mean_follows=8,
+                    posts="lm", posts_lm_share=0.1, mean_follows=8,
                     bio_dtype="float32")  # fmt: skip
     m = write_dataset(cfg, "auto", tmp_path / "a")
     write_dataset(cfg, "auto", tmp_path / "same")
