@@ -425,7 +425,6 @@ def eval_bios(
     ] = None,
 ) -> None:
     """Bio quality: gate pass rate, leaks, duplicates, diversity, field consistency."""
-    import json
 
     from pipeline.bios.metrics import dataset_bio_metrics, format_bio_metrics
     from pipeline.dataset.storage import open_store
@@ -443,12 +442,7 @@ def eval_bios(
         fail(str(e))
     typer.echo(format_bio_metrics(metrics))
     if json_out is not None:
-        import math
-
-        clean = {k: None if isinstance(v, float) and math.isnan(v) else v
-                 for k, v in metrics.items()}  # fmt: skip
-        text = json.dumps(clean, indent=2) + "\n"
-        open_store(str(json_out.parent.resolve())).put_bytes(json_out.name, text.encode())
+        _write_json(json_out, metrics)
     bad = metrics["leak_rate"] > 0 or metrics["duplicate_rate"] > 0
     raise typer.Exit(1 if bad else 0)
 
@@ -465,7 +459,6 @@ def eval_posts(
 ) -> None:
     """Post quality: volume, local-time rhythm, threads, gate pass rate, leaks, duplicates,
     diversity, topical consistency and reply relevance."""
-    import json
 
     from pipeline.dataset.storage import open_store
     from pipeline.dataset.writer import read_manifest
@@ -483,10 +476,21 @@ def eval_posts(
         fail(str(e))
     typer.echo(format_post_metrics(metrics))
     if json_out is not None:
-        text = json.dumps(metrics, indent=2) + "\n"
-        open_store(str(json_out.parent.resolve())).put_bytes(json_out.name, text.encode())
+        _write_json(json_out, metrics)
     bad = metrics["leak_rate"] > 0 or metrics["posts_before_account"] > 0
     raise typer.Exit(1 if bad else 0)
+
+
+def _write_json(path: Path, metrics: dict) -> None:
+    """Metrics as JSON at `path` (atomic, through the store); NaN (not measurable) as null."""
+    import json
+    import math
+
+    from pipeline.dataset.storage import open_store
+
+    clean = {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in metrics.items()}
+    text = json.dumps(clean, indent=2) + "\n"
+    open_store(str(path.parent.resolve())).put_bytes(path.name, text.encode())
 
 
 def read_shard_columns(store, manifest: dict) -> list[str]:

@@ -7,17 +7,16 @@ Every random choice derives from (dataset seed, global row index, attempt), so a
 bio does not depend on which shard or batch it lands in.
 """
 
-import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import pyarrow as pa
 
 from pipeline.bios.templates import template_bio
 from pipeline.bios.writer import BioWriter
 from pipeline.config import GenerateConfig
+from pipeline.core.cache import once_per_process
 from pipeline.core.rng import row_seeds
 from pipeline.core.stop import check_stop
 from pipeline.errors import ProfilegenError
@@ -119,18 +118,9 @@ def _unique_template(row: dict, seed: int, seen: set[str]) -> str:
     raise ProfilegenError("template engine cannot find a unique bio; report this as a bug")
 
 
-_writer_lock = threading.Lock()
-
-
+@once_per_process
 def get_writer(model: str | None, dtype: str) -> BioWriter:
-    """Once per process (and per model): every shard a worker makes reuses it. Locked, so
-    two shard threads starting together don't both load the model."""
-    with _writer_lock:
-        return _writer(model, dtype)
-
-
-@lru_cache(maxsize=2)
-def _writer(model: str | None, dtype: str) -> BioWriter:
+    """Every shard a worker makes reuses it (and the weights are the chat model's)."""
     from pipeline.lm.weights import resolve_bio_model
 
     return BioWriter(resolve_bio_model(model), dtype)

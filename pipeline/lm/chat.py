@@ -13,9 +13,9 @@ import dataclasses
 import json
 import logging
 import threading
-from functools import lru_cache
 from pathlib import Path
 
+from pipeline.core.cache import once_per_process
 from pipeline.core.device import set_torch_threads, torch_device
 from pipeline.errors import ProfilegenError
 
@@ -133,15 +133,11 @@ class ChatModel:
                     log.warning("LM batch out of memory; retrying at %d rows", sc.batch_size)
 
 
-_lock = threading.Lock()
-
-
 def chat_model(model_dir: Path, dtype: str) -> ChatModel:
     """The process's ChatModel for (model_dir, dtype), loaded on first use."""
-    with _lock:
-        return _chat_model(Path(model_dir), dtype)
+    return _chat_model(Path(model_dir), dtype)
 
 
-@lru_cache(maxsize=2)
+@once_per_process
 def _chat_model(model_dir: Path, dtype: str) -> ChatModel:
     return ChatModel(model_dir, dtype)

@@ -6,13 +6,13 @@ morning post can say so. Mentions and hashtags are never sampled (the chat model
 and '#'): the stage adds them, so the columns and the text agree by construction.
 """
 
-import threading
 import tomllib
-from functools import cache, lru_cache
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from pipeline.core.cache import once_per_process
 from pipeline.core.text import lower_first
 from pipeline.lm.chat import chat_model, split_chat_template
 from pipeline.lm.gate import clean_text, country_names
@@ -94,15 +94,7 @@ class PostWriter:
         return texts, stopped
 
 
-_lock = threading.Lock()
-
-
+@once_per_process
 def get_writer(model_dir: Path, dtype: str) -> PostWriter:
     """Once per process and model (the weights themselves are shared with the bios)."""
-    with _lock:
-        return _writer(Path(model_dir), dtype)
-
-
-@lru_cache(maxsize=2)
-def _writer(model_dir: Path, dtype: str) -> PostWriter:
-    return PostWriter(model_dir, dtype)
+    return PostWriter(Path(model_dir), dtype)
