@@ -223,8 +223,13 @@ def local_cluster_kwargs(workers: int) -> dict:
     dask.config.set({"distributed.dashboard.link": ""})
     # One thread per worker process: a shard is CPU-bound Python + torch, and the GIL would
     # serialize a second thread.
-    return {"n_workers": workers, "threads_per_worker": 1, "processes": True,
-            "dashboard_address": "127.0.0.1:0"}  # fmt: skip
+    kw = {"n_workers": workers, "threads_per_worker": 1, "processes": True,
+          "dashboard_address": "127.0.0.1:0"}  # fmt: skip
+    if _worker_log_level() is not None:
+        # A default run: a worker whose scheduler closed first (a stop) logs heartbeat
+        # ERRORs with tracebacks; shard failures still reach the CLI through Prefect.
+        kw["silence_logs"] = logging.CRITICAL
+    return kw
 
 
 @contextlib.contextmanager
