@@ -414,6 +414,32 @@ def inspect(
         raise typer.Exit(1)
 
 
+@app.command()
+def report(
+    directory: Annotated[
+        str, typer.Argument(help="A dataset written by `generate` (path or URL).")
+    ],
+    validate: Annotated[
+        bool,
+        typer.Option(
+            "--validate/--no-validate",
+            help="Also run the validation checks for the overview (they read the whole "
+            "profiles table at once: seconds per 100,000 rows).",
+        ),
+    ] = False,
+) -> None:
+    """Write DIR/report.html: one self-contained HTML page (overview, people, faces, words,
+    network, activity, accounts, column shapes) that opens offline in any browser."""
+    from pipeline.report import write_report
+
+    try:
+        summary = write_report(directory, validate=validate)
+    except ProfilegenError as e:
+        fail(str(e))
+    typer.echo(f"wrote {summary['path']} ({summary['bytes'] / 1e6:.2f} MB, "
+               f"{len(summary['sections'])} sections)")  # fmt: skip
+
+
 @app.command("eval-bios")
 def eval_bios(
     directory: Annotated[

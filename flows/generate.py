@@ -1,4 +1,4 @@
-"""The `generate_profiles` flow: one task per shard, then the card and the manifest.
+"""The `generate_profiles` flow: one task per shard, then the card, the manifest and the report.
 
 `generate_from_config` is the entry point for deployments and `profilegen serve`: JSON
 parameters (a config file + overrides), and a dated folder and seed for scheduled runs.
@@ -8,6 +8,7 @@ import contextlib
 import logging
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,32 @@ def generate_profiles(config: GenerateConfig, mode: Mode = "auto") -> dict[str, 
         return _generate_profiles(config, mode)
 
 
+def _report(out, run_s: float) -> None:
+    """DIR/report.html (pipeline.report: sampled, streaming) and a markdown artifact that
+    links it. The dataset is complete by now: a report that fails is a warning, not a
+    failed run (`profilegen report DIR` writes it again)."""
+    from pipeline.report import write_report
+
+    t0 = time.perf_counter()
+    try:
+        r = write_report(out)
+    except Exception as e:
+        logging.getLogger(__name__).warning("the report of %s failed: %s", out, e)
+        return
+    shapes = ", ".join(f"{k} {v:.3f}" for k, v in r["shape_scores"].items())
+    tables = ", ".join(f"{t} {n:,}" for t, n in r["tables"].items())
+    create_markdown_artifact(
+        key="profiles-report",
+        markdown=(f"**Quality report**: `{r['path']}` ({r['bytes'] / 1e6:.2f} MB, "
+                  f"{len(r['sections'])} sections: {', '.join(r['sections'])}).\n\n"
+                  f"Rows: {tables}. Column shapes (1 = as configured): {shapes or 'none'}.\n\n"
+                  f"Run time {run_s:.1f} s, report {time.perf_counter() - t0:.1f} s."),
+        description="the dataset's HTML quality report",
+    )  # fmt: skip
+
+
 def _generate_profiles(config: GenerateConfig, mode: Mode) -> dict[str, Any]:
+    started = time.perf_counter()
     out = open_store(config.out)  # a local folder or an fsspec URL (s3://...)
     todo = start_run(config, out, mode)
     units = [s.progress_unit for s in stages.active(config) if s.progress_unit]
@@ -89,6 +115,7 @@ def _generate_profiles(config: GenerateConfig, mode: Mode) -> dict[str, Any]:
             rows = [{"metric": k, "value": v} for k, v in metrics.items()]
             create_table_artifact(key=f"{stage}-metrics", table=rows,
                                   description=f"{stage} metrics")  # fmt: skip
+    _report(out, time.perf_counter() - started)
     return {
         "out": str(out),
         "rows": config.rows,
