@@ -527,3 +527,28 @@ def read_shard_columns(store, manifest: dict) -> list[str]:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())
+
+
+@app.command("eval-detector")
+def eval_detector(
+    directory: Annotated[
+        str, typer.Argument(help="A dataset written by `generate` with bots (path or URL).")
+    ],
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the report to this JSON file.")
+    ] = None,
+) -> None:
+    """Baseline bot detectors: a random forest on BotometerLite's profile features and
+    gradient boosting on profile, graph and posting features, trained on the train split
+    and scored on the test split; writes DIR/detector.json and the card's section."""
+
+    from pipeline.detect.report import evaluate_dataset, format_report, write_results
+
+    try:
+        report = evaluate_dataset(directory)
+        write_results(directory, report)
+    except ProfilegenError as e:
+        fail(str(e))
+    typer.echo(format_report(report))
+    if json_out is not None:
+        _write_json(json_out, report)
