@@ -507,6 +507,27 @@ def eval_posts(
     raise typer.Exit(1 if bad else 0)
 
 
+EXPORT_FORMATS = ("twibot22: TwiBot-22's user.json, tweet_0..8.json, edge.csv, label.csv, "
+                  "split.csv (needs the accounts stage's labels).")  # fmt: skip
+
+
+@app.command()
+def export(
+    directory: Annotated[str, typer.Argument(help="A dataset written by `generate`.")],
+    fmt: Annotated[str, typer.Option("--format", help=EXPORT_FORMATS)],
+    out: Annotated[str, typer.Option(help="Folder or URL: new, empty, or an earlier export.")],
+) -> None:
+    """Write the dataset in another benchmark's layout, so its detectors run on it as is."""
+    from pipeline.export import export_dataset
+
+    try:
+        summary = export_dataset(directory, fmt, out)
+    except ProfilegenError as e:
+        fail(str(e))
+    typer.echo(f"exported {summary['users']:,} users, {summary['tweets']:,} tweets and "
+               f"{sum(summary['edges'].values()):,} edges ({fmt}) to {out}")  # fmt: skip
+
+
 def _write_json(path: Path, metrics: dict) -> None:
     """Metrics as JSON at `path` (atomic, through the store); NaN (not measurable) as null."""
     import json
