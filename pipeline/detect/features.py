@@ -79,6 +79,7 @@ DUPLICATE_FEATURES = [
 POPULATION_FEATURES = ["created_same_hour"]  # accounts made in the same hour (creation bursts)
 
 FAST_GAP_MS = 10 * 60_000
+EDGE_BLOCK = 4_000_000
 # MinHash over word 3-grams: HASHES minima in BANDS bands (LSH): two texts of Jaccard 0.8
 # share a band with probability 0.88, of 0.5 with 0.23.
 HASHES, BANDS = 16, 4
@@ -182,22 +183,26 @@ def _share(count: np.ndarray, total: np.ndarray) -> np.ndarray:
 
 def graph_features(n: int, src: np.ndarray, dst: np.ndarray, day: np.ndarray) -> np.ndarray:
     """GRAPH_FEATURES of users 0..n-1 from the follows `src` -> `dst` (row numbers) made on
-    `day` (any integer day number)."""
-    src, dst = np.asarray(src, np.int64), np.asarray(dst, np.int64)
+    `day` (any integer day number). Edge keys are looked up in blocks of EDGE_BLOCK, so a
+    30M-follow graph costs its sorted keys plus one block at a time."""
     indeg = np.bincount(dst, minlength=n).astype(np.float64)
     outdeg = np.bincount(src, minlength=n).astype(np.float64)
-    pairs = np.sort(src * n + dst)
-    back = dst * n + src
-    pos = np.minimum(np.searchsorted(pairs, back), max(len(pairs) - 1, 0))
-    followed_back = (pairs[pos] == back) if len(pairs) else np.zeros(0, bool)
-    reciprocated = np.bincount(src, weights=followed_back, minlength=n)
+    pairs = np.sort(np.asarray(src, np.int64) * n + dst)
+    reciprocated = np.zeros(n)
+    for i in range(0, len(pairs), EDGE_BLOCK):
+        s, d = np.asarray(src[i : i + EDGE_BLOCK], np.int64), dst[i : i + EDGE_BLOCK]
+        back = d * np.int64(n) + s
+        pos = np.minimum(np.searchsorted(pairs, back), len(pairs) - 1)
+        reciprocated += np.bincount(s, weights=pairs[pos] == back, minlength=n)
+    del pairs
     followee_in = np.bincount(src, weights=np.log1p(indeg[dst]), minlength=n)
     follower_out = np.bincount(dst, weights=np.log1p(outdeg[src]), minlength=n)
     burst = np.zeros(n)
     if len(src):
-        day = np.asarray(day, np.int64) - int(np.min(day))
-        per_day = np.unique(src * (int(day.max()) + 1) + day, return_counts=True)
-        np.maximum.at(burst, per_day[0] // (int(day.max()) + 1), per_day[1])
+        days = int(np.max(day)) - int(np.min(day)) + 1
+        per_day, count = np.unique(np.asarray(src, np.int64) * days + (day - np.min(day)),
+                                   return_counts=True)  # fmt: skip
+        np.maximum.at(burst, per_day // days, count)
     return np.column_stack([
         indeg,
         outdeg,
@@ -297,22 +302,20 @@ def text_signatures(texts: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.n
 
 
 def shared_by_others(keys: np.ndarray, user: np.ndarray) -> np.ndarray:
-    """For each row of `keys` (texts x bands), whether another user's text has one of its
-    band keys."""
-    m, bands = keys.shape
-    if m == 0:
-        return np.zeros(0, bool)
-    k = keys.ravel()
-    u = np.repeat(np.asarray(user, np.int64), bands)
-    order = np.lexsort((u, k))
-    k, u = k[order], u[order]
-    start = np.r_[True, k[1:] != k[:-1]]
-    end = np.r_[start[1:], True]
-    group = np.cumsum(start) - 1
-    several = u[start] != u[end]  # sorted by user within a key: first != last
-    flat = np.empty(m * bands, bool)
-    flat[order] = several[group]
-    return flat.reshape(m, bands).any(axis=1)
+    """For each row of `keys` (texts x bands), whether another user's text has the same key
+    in one of the bands (a band at a time: keys of different bands never meet)."""
+    user = np.asarray(user, np.int64)
+    out = np.zeros(len(keys), bool)
+    if not len(keys):
+        return out
+    for b in range(keys.shape[1]):
+        order = np.lexsort((user, keys[:, b]))
+        k, u = keys[order, b], user[order]
+        start = np.r_[True, k[1:] != k[:-1]]
+        end = np.r_[start[1:], True]
+        several = u[start] != u[end]  # sorted by user within a key: first != last
+        out[order] |= several[np.cumsum(start) - 1]
+    return out
 
 
 def duplicate_features(n: int, user: np.ndarray, keys: np.ndarray, hour: np.ndarray) -> np.ndarray:

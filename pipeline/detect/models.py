@@ -17,7 +17,10 @@ SEED = 0
 N_JOBS = 2  # the forest's joblib workers
 OPENMP_THREADS = 1  # the boosting model's
 THRESHOLD = 0.5
-TREES = 300  # the forest's trees (BotometerLite's own forest is of this order)
+TREES = 300  # the forest's trees
+# Rows each tree bootstraps, at most: a fully grown tree has about a node per row, so this
+# bounds the forest's memory (~1.5 GB at 300 trees) and time on a million-profile dataset.
+MAX_TREE_ROWS = 50_000
 BOOSTING_ROUNDS = 300
 
 MODELS = {
@@ -26,9 +29,9 @@ MODELS = {
 }
 
 
-def make(name: str):
+def make(name: str, rows: int):
     if name == "forest":
-        return RandomForestClassifier(n_estimators=TREES, min_samples_leaf=1,
+        return RandomForestClassifier(n_estimators=TREES, max_samples=min(rows, MAX_TREE_ROWS),
                                       random_state=SEED, n_jobs=N_JOBS)  # fmt: skip
     return HistGradientBoostingClassifier(max_iter=BOOSTING_ROUNDS, learning_rate=0.05,
                                           l2_regularization=1.0, early_stopping=False,
@@ -38,7 +41,7 @@ def make(name: str):
 def fit_predict(name: str, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray):
     """P(bot) of the test rows from model `name` trained on the train rows."""
     with threadpool_limits(OPENMP_THREADS):
-        model = make(name).fit(x_train, y_train)
+        model = make(name, len(y_train)).fit(x_train, y_train)
         return model.predict_proba(x_test)[:, 1]
 
 

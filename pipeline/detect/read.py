@@ -87,9 +87,9 @@ def _read_inputs(store: Store, manifest: dict) -> Inputs:
             t = _file(store, rel).read(columns=["follower_id", "followee_id", "created_at"])
             a, b = rows(t["follower_id"].to_numpy()), rows(t["followee_id"].to_numpy())
             ok = (a >= 0) & (b >= 0)
-            src.append(a[ok])
-            dst.append(b[ok])
-            day.append((F.epoch_ms(t["created_at"]) // F.DAY_MS)[ok])
+            src.append(a[ok].astype(np.int32))
+            dst.append(b[ok].astype(np.int32))
+            day.append((F.epoch_ms(t["created_at"]) // F.DAY_MS)[ok].astype(np.int32))
         blocks.append(F.graph_features(n, *map(np.concatenate, (src, dst, day))))
         names += F.GRAPH_FEATURES
         tables.append("follows")
@@ -135,4 +135,4 @@ def _signatures(posts: pa.Table, row: np.ndarray) -> tuple[np.ndarray, ...]:
     texted = texted[rank < F.MAX_HASHED]
     index, keys = F.text_signatures(posts["text"].take(pa.array(texted)))
     picked = texted[index]
-    return row[picked], keys, t[picked] // F.HOUR_MS
+    return row[picked].astype(np.int32), keys, (t[picked] // F.HOUR_MS).astype(np.int32)

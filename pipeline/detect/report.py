@@ -3,6 +3,7 @@ split, and write the figures as `detector.json` and the card's "Detector baselin
 
 import datetime as dt
 import re
+import textwrap
 from importlib import metadata
 from typing import Any
 
@@ -129,22 +130,20 @@ def format_report(r: dict[str, Any]) -> str:
 
 
 def card_section(r: dict[str, Any]) -> str:
-    b = r["botometer_lite"]
-    used, left = len(b["used"]), len(b["left_out"])
-    return f"""{SECTION}
-Measured by `profilegen eval-detector` on this dataset: two bot detectors trained on the
-`train` split and scored on the `test` split (bots the positive class, threshold
-{r["settings"]["threshold"]}, seed {r["settings"]["seed"]}; the numbers are reproducible).
-The forest uses {used} of BotometerLite's 20 profile features (Yang et al. 2020); the
-{left} with no counterpart here are left out: {", ".join(b["left_out"])}. The boosting
-model adds follow-graph and posting features (degrees, reciprocity, posting hours and
-gaps, links and hashtags, near-duplicate and synchronized texts, creation bursts). Labels
-(`account_type`, `campaign_id`, `split`, `decoy`) are never features. Full figures:
-`{REPORT}`.
-
-{format_report(r)}
-
-"""
+    b, settings = r["botometer_lite"], r["settings"]
+    about = (
+        f"Measured by `profilegen eval-detector` on this dataset: two bot detectors trained "
+        f"on the `train` split and scored on the `test` split (bots the positive class, "
+        f"threshold {settings['threshold']}, seed {settings['seed']}: the same dataset gives "
+        f"the same numbers). The forest uses {len(b['used'])} of BotometerLite's 20 profile "
+        f"features (Yang et al. 2020); the {len(b['left_out'])} with no counterpart in this "
+        f"data are left out ({', '.join(b['left_out'])}). The boosting model adds "
+        f"follow-graph and posting features (degrees, reciprocity, posting hours and gaps, "
+        f"links and hashtags, near-duplicate and synchronized texts, creation bursts). The "
+        f"labels (`account_type`, `campaign_id`, `split`, `decoy`) are never features. All "
+        f"figures: `{REPORT}`."
+    )
+    return f"{SECTION}\n{textwrap.fill(about, 90)}\n\n{format_report(r)}\n\n"
 
 
 def write_results(out: Store | str, r: dict[str, Any]) -> None:
