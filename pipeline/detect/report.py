@@ -150,6 +150,14 @@ def write_results(out: Store | str, r: dict[str, Any]) -> None:
     """`detector.json` and the card's section (replaced if there, else put before
     "## Intended use"), each written atomically through the store."""
     store = open_store(out)
+    try:
+        with store.user_errors("write to"):
+            _write(store, r)
+    except OSError as e:
+        raise ProfilegenError(f"cannot write to {store.url}: {e.strerror or e}") from None
+
+
+def _write(store: Store, r: dict[str, Any]) -> None:
     write_json(store, REPORT, r)
     if not store.is_file(CARD):
         return

@@ -148,3 +148,18 @@ def test_a_broken_shard(tmp_path, hard):
     code, lines = _runs([str(d)])
     assert code == 2 and len(lines) == 1 and "cannot read the dataset" in lines[0], lines
     assert not (d / "detector.json").exists()
+
+
+def test_the_section_is_put_before_intended_use_or_at_the_end_and_replaced(tmp_path, reports):
+    from pipeline.detect.report import write_results
+
+    for card in ("# Card\n\n## Posts\nposts\n\n## Intended use\nuse\n", "# Card\n\n## Posts\n"):
+        (tmp_path / "README.md").write_text(card)
+        write_results(tmp_path, reports["hard"])
+        write_results(tmp_path, reports["easy"])
+        got = (tmp_path / "README.md").read_text()
+        assert got.count(SECTION) == 1 and "bot_difficulty easy" in got
+        assert "bot_difficulty hard" not in got and got.startswith("# Card\n\n## Posts\n")
+        if "## Intended use" in card:
+            assert got.endswith("## Intended use\nuse\n")
+    assert (tmp_path / "detector.json").exists()
