@@ -71,8 +71,8 @@ def _read_inputs(store: Store, manifest: dict) -> Inputs:
     missing = [c for c in ("account_type", "split") if c not in profiles.column_names]
     if missing:
         raise ProfilegenError(
-            f"{store.url} has no {' or '.join(missing)} column: generate it with the "
-            f"accounts stage (--bot-share above 0) to train a detector on it"
+            f"{store.url} has no {' or '.join(missing)} column (generated with --bots none?): "
+            f"no labels to train a detector on"
         )
     default = np.concatenate([d for _, d in parts])
     n = profiles.num_rows
