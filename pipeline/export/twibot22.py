@@ -31,7 +31,9 @@ each per follow; `post` (user -> tweet); `replied_to`, `retweeted` (tweet -> twe
 `mentioned` (tweet -> user). TwiBot-22's list and hashtag entities are not written.
 
 Files are built shard by shard in a temporary file (TMPDIR), never whole in memory, then put
-into the output store atomically; the same dataset gives the same bytes.
+into the output store atomically (an object store's put holds one file in memory while it
+uploads); the same dataset gives the same bytes. What is held across shards: the users'
+labels and usernames and the posts that replies and reposts point at (~100 bytes each).
 """
 
 import hashlib

@@ -208,6 +208,16 @@ def test_the_same_dataset_exports_to_the_same_bytes(exported, tmp_path):
         zero_copy_only=False) != "human"))  # fmt: skip
 
 
+def test_an_export_goes_to_an_object_store_as_the_same_bytes(exported):
+    import fsspec
+
+    src, local = exported
+    export_dataset(src, "twibot22", "memory://twibot22-export")
+    fs = fsspec.filesystem("memory")
+    for name in FILES:
+        assert fs.cat_file(f"/twibot22-export/{name}") == (local / name).read_bytes(), name
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
