@@ -66,9 +66,8 @@ TIME = "%Y-%m-%d %H:%M:%S+00:00"
 USER_COLUMNS = ["user_id", "username", "display_name", "created_at", "city", "region",
                 "followers_count", "following_count", "posts_count", "verified"]  # fmt: skip
 OPTIONAL_USER_COLUMNS = ["bio", "website"]
-POST_COLUMNS = ["post_id", "user_id", "created_at", "kind", "text", "language", "mentions",
-                "reply_to_post_id", "repost_of_post_id", "like_count", "reply_count",
-                "repost_count"]  # fmt: skip
+POST_COLUMNS = ["post_id", "user_id", "created_at", "text", "language", "reply_to_post_id",
+                "repost_of_post_id", "like_count", "reply_count", "repost_count"]  # fmt: skip
 
 REFS = pa.schema([("post_id", pa.int64()), ("user_id", pa.int64()), ("text", pa.string()),
                   ("language", pa.string())])  # fmt: skip
@@ -90,8 +89,8 @@ def export(src: Location, out: Location) -> dict[str, Any]:
     for needed in ("account_type", "split"):
         if needed not in columns:
             raise ProfilegenError(
-                f"{source.url} has no {needed} column: TwiBot-22 needs labelled accounts "
-                f"(generate with the accounts stage, e.g. --bot-share 0.1)"
+                f"{source.url} has no {needed} column (generated with --bots none?): "
+                f"TwiBot-22's label.csv and split.csv need the accounts stage's labels"
             )
     labels = _labels(source)
     refs = _referenced(source, shards)
@@ -355,41 +354,53 @@ def _split_json(batches: Iterable[list[bytes]], total: int, n: int) -> Iterable[
 # ---- edges --------------------------------------------------------------------------
 
 
+EDGE_ROWS = 500_000  # edges turned into CSV at a time
+
+
 def _edge_csv(source: Store, shards: list[dict], refs: pa.Table,
               counts: dict[str, int]) -> Iterable[bytes]:  # fmt: skip
     yield b"source_id,relation,target_id\n"
     for shard in shards:
-        for src, relation, dst in _edges(source, shard.get("tables", {}), refs):
+        for (a, src), relation, (b, dst) in _edges(source, shard.get("tables", {}), refs):
             counts[relation] = counts.get(relation, 0) + len(src)
-            yield _rows(src, pa.array(np.full(len(src), relation, dtype=object), pa.string()), dst)
+            for start in range(0, len(src), EDGE_ROWS):
+                s, d = src.slice(start, EDGE_ROWS), dst.slice(start, EDGE_ROWS)
+                kind = pa.array(np.full(len(s), relation, dtype=object), pa.string())
+                yield _rows(_ids(a, s), kind, _ids(b, d))
 
 
-def _edges(source: Store, tables: dict, refs: pa.Table) -> list[tuple[pa.Array, str, pa.Array]]:
-    """One shard's edges, relation by relation: (source ids, relation, target ids)."""
-    out = []
+Ends = tuple[str, pa.Array]  # an id prefix (u, t) and the integer ids
+
+
+def _edges(source: Store, tables: dict, refs: pa.Table) -> Iterable[tuple[Ends, str, Ends]]:
+    """One shard's edges, a relation at a time: ((prefix, ids), relation, (prefix, ids))."""
     if "follows" in tables:
         f = read_shard(source, tables["follows"]["file"], ["follower_id", "followee_id"])
-        follower, followee = _ids("u", f["follower_id"]), _ids("u", f["followee_id"])
-        out += [(follower, "following", followee), (followee, "followers", follower)]
-    if "posts" in tables:
-        rel = tables["posts"]["file"]
-        p = read_shard(source, rel, ["post_id", "user_id", "reply_to_post_id",
-                                     "repost_of_post_id", "mentions"]).combine_chunks()  # fmt: skip
-        post = _ids("t", p["post_id"])
-        out.append((_ids("u", p["user_id"]), "post", post))
-        for col, relation in (("reply_to_post_id", "replied_to"),
-                              ("repost_of_post_id", "retweeted")):  # fmt: skip
-            has = pc.is_valid(p[col].combine_chunks())
-            out.append((post.filter(has), relation, _ids("t", p[col].combine_chunks().filter(has))))
-        # A repost mentions its original's author ("RT @author: ..."), as on Twitter.
-        mentions = p["mentions"].combine_chunks()
-        reposts = pc.is_valid(p["repost_of_post_id"].combine_chunks())
-        original = _reference(p["repost_of_post_id"].combine_chunks(), refs, rel)
-        rt_author = refs["user_id"].take(pa.array(original[original >= 0])).combine_chunks()
-        src = pa.concat_arrays([post.take(pc.list_parent_indices(mentions)), post.filter(reposts)])
-        dst = pa.concat_arrays([pc.list_flatten(mentions), rt_author])
-        out.append((src, "mentioned", _ids("u", dst)))
-    return out
+        follower, followee = (
+            ("u", f["follower_id"].combine_chunks()),
+            ("u", f["followee_id"].combine_chunks()),
+        )
+        yield follower, "following", followee
+        yield followee, "followers", follower
+    if "posts" not in tables:
+        return
+    rel = tables["posts"]["file"]
+    p = read_shard(source, rel, ["post_id", "user_id", "reply_to_post_id", "repost_of_post_id",
+                                 "mentions"]).combine_chunks()  # fmt: skip
+    post = p["post_id"].combine_chunks()
+    yield ("u", p["user_id"].combine_chunks()), "post", ("t", post)
+    for col, relation in (("reply_to_post_id", "replied_to"), ("repost_of_post_id", "retweeted")):
+        target = p[col].combine_chunks()
+        has = pc.is_valid(target)
+        yield ("t", post.filter(has)), relation, ("t", target.filter(has))
+    # A repost mentions its original's author ("RT @author: ..."), as on Twitter.
+    mentions = p["mentions"].combine_chunks()
+    original = p["repost_of_post_id"].combine_chunks()
+    at = _reference(original, refs, rel)
+    rt_author = refs["user_id"].take(pa.array(at[at >= 0])).combine_chunks()
+    src = pa.concat_arrays([post.take(pc.list_parent_indices(mentions)),
+                            post.filter(pc.is_valid(original))])  # fmt: skip
+    yield ("t", src), "mentioned", ("u", pa.concat_arrays([pc.list_flatten(mentions), rt_author]))
 
 
 def _csv(name: str, labels: pa.Table) -> Iterable[bytes]:
@@ -402,12 +413,12 @@ def _ids(prefix: str, col: pa.Array | pa.ChunkedArray) -> pa.Array:
     return pc.binary_join_element_wise(prefix, pc.cast(ids, pa.string()), "")
 
 
-def _rows(*cols: pa.Array | pa.ChunkedArray) -> bytes:
+def _rows(*cols: pa.Array | pa.ChunkedArray) -> pa.Buffer:
     """CSV rows as TwiBot-22's are: no quoting (no value holds a comma or a quote)."""
     sink = pa.BufferOutputStream()
     options = pcsv.WriteOptions(include_header=False, quoting_style="none")
     pcsv.write_csv(pa.table({str(i): c for i, c in enumerate(cols)}), sink, options)
-    return sink.getvalue().to_pybytes()
+    return sink.getvalue()
 
 
 # ---- shared -------------------------------------------------------------------------
