@@ -546,10 +546,6 @@ def read_shard_columns(store, manifest: dict) -> list[str]:
     return read_shard_schema(store, manifest["shards"][0]["file"]).names
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(app())
-
-
 @app.command("eval-detector")
 def eval_detector(
     directory: Annotated[
@@ -573,3 +569,7 @@ def eval_detector(
     typer.echo(format_report(report))
     if json_out is not None:
         _write_json(json_out, report)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -7,7 +7,9 @@ A stage is a subpackage of `pipeline/` with two modules:
 Registering a stage is one line: its subpackage name in STAGES. Nothing else in the
 project names a stage: the config, the shard task, the flow, the card, `inspect` and the
 CLI iterate over what is registered. Order matters: a stage reads the columns of the
-stages before it (bios read identity, the follow graph reads identity).
+stages before it (bios read identity, the follow graph reads identity), hints included:
+columns named `_...` that are never written (the accounts stage tells the avatars, bios,
+graph and posts stages which rows are bots and which of their tells to show).
 
 The questions, each answered in one place (LDBC datagen's generators and diffusers'
 components are the models: the run holds order, not knowledge):
@@ -39,7 +41,11 @@ if TYPE_CHECKING:
     from pipeline.dataset.storage import Store
 
 # The registry: one line per stage, in the order they run.
-STAGES = ("identity", "avatars", "bios", "graph", "posts")
+STAGES = ("identity", "accounts", "avatars", "bios", "graph", "posts")
+
+# A column whose name starts with this is a hint from one stage to the later ones (how a bot
+# of this row behaves in their part): stages read it like any column, the writer drops it.
+HINT = "_"
 
 
 @dataclass(frozen=True)
@@ -156,6 +162,16 @@ def selectors() -> dict[str, str]:
             if typing.get_origin(a) is typing.Literal and "none" in typing.get_args(a):
                 out[key] = name
     return out
+
+
+def makes(cfg: GenerateConfig, column: str) -> bool:
+    """Does an active stage make `column` (a later stage asks before reading a hint)?"""
+    return any(column in {f.name for f in s.columns(cfg)} for s in active(cfg))
+
+
+def public(table: pa.Table) -> pa.Table:
+    """The table as written: hint columns dropped."""
+    return table.drop_columns([c for c in table.column_names if c.startswith(HINT)])
 
 
 def active(cfg: GenerateConfig) -> list[Stage]:

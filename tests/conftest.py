@@ -21,7 +21,7 @@ def small_cfg():
     def make(**kw):
         base = dict(
             rows=600, shard_rows=200, seed=7, locales="en_US:0.4,ja_JP:0.3,ar_SA:0.3",
-            avatars="none", bios="none", follows="none", posts="none",
+            avatars="none", bios="none", follows="none", posts="none", bots="none",
         )  # fmt: skip
         base.update(kw)
         return build_config(None, **base)

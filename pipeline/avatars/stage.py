@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from PIL import Image, PngImagePlugin
 
 from pipeline.avatars.conditions import CONDITIONS, age_band
@@ -162,6 +163,10 @@ class AvatarStage(Stage):
     def make(self, ctx: ShardContext, table: pa.Table, store) -> tuple[pa.Table, dict]:
         ckpt = resolve_checkpoint(ctx.cfg.avatar_checkpoint)
         avatar, attrs = make_avatars(table, ctx.cfg.seed, ctx.start, ckpt, ctx.cfg.avatar_size)
+        if "_avatar" in table.column_names:  # a hint: this row keeps the default image
+            default = table["_avatar"].combine_chunks()
+            avatar = pc.if_else(default, pa.scalar(None, avatar.type), avatar)
+            attrs = pc.if_else(default, pa.scalar(None, attrs.type), attrs)
         table = table.append_column(AVATAR_FIELDS[0], avatar)
         return table.append_column(AVATAR_FIELDS[1], attrs), {}
 
@@ -171,7 +176,9 @@ class AvatarStage(Stage):
 
 def avatar_checks(t: pa.Table, rng: np.random.Generator, sample: int = 300) -> list[Check]:
     """Avatars decode, say they are synthetic, carry the row's conditions, and look it."""
-    pick = np.sort(rng.choice(t.num_rows, min(sample, t.num_rows), replace=False))
+    # A null avatar is a default image (a bot's, see the accounts stage): nothing to check.
+    has = np.flatnonzero(t["avatar"].is_valid().to_numpy(zero_copy_only=False))
+    pick = np.sort(rng.choice(has, min(sample, len(has)), replace=False))
     rows = t.take(pick).select(["avatar", "avatar_attributes", "gender", "age"]).to_pylist()
     images, decoded, undecodable, unmarked = [], [], 0, 0
     for r in rows:

@@ -47,6 +47,7 @@ def dedupe_bios(out: Location, cfg: GenerateConfig) -> int:
     taken, first = np.unique(flat, return_index=True)
     later = np.ones(len(flat), dtype=bool)
     later[first] = False  # the first holder of each bio keeps it
+    later[flat == bio_key("")] = False  # no bio at all (a bot's tell) is not a repeat
     if not later.any():
         return 0
     new_keys: set[int] = set()

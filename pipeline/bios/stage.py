@@ -69,10 +69,16 @@ def make_bios(
     source = ["template"] * n
     stats = BioStats(rows=n)
     seen: set[str] = set()
+    # A hint from an earlier stage (a bot's spam or lure bio, "" for none) is the bio as given.
+    given = table["_bio"].to_pylist() if "_bio" in table.column_names else [None] * n
+    for i, text in enumerate(given):
+        if text is not None:
+            bios[i] = text
+            seen.add(text.lower())
     if cfg.bios == "lm":
         writer = get_writer(cfg.bio_model, cfg.bio_dtype)
         style = row_seeds(cfg.seed, start, n)  # persona and opener: fixed across attempts
-        todo = list(range(n))
+        todo = [i for i in range(n) if given[i] is None]
         for attempt in range(1 + cfg.bio_retries):
             if not todo:
                 break
@@ -231,13 +237,14 @@ all-MiniLM-L6-v2 embeddings of a sample; lower means more varied bios.
 
         bios = t["bio"].to_pylist()
         src = t["bio_source"].to_pylist()
-        empty = sum(not b for b in bios)
+        empty = sum(b is None for b in bios)  # "" is a profile without a bio (a bot's tell)
         leaks = sum(has_leak(b) for b in bios if b)
-        dups = len(bios) - len({b.lower() for b in bios if b}) - empty
+        blank = sum(b == "" for b in bios)
+        dups = len(bios) - len({b.lower() for b in bios if b}) - empty - blank
         long = sum(len(b) > MAX_CHARS for b in bios if b)
         odd = sorted(set(src) - {"lm", "template"}, key=str)
         return [
-            Check("bios present", empty == 0, f"{empty} empty"),
+            Check("bios present", empty == 0, f"{empty} missing"),
             Check("bios without prompt leaks", leaks == 0, f"{leaks} leaked"),
             Check("bios unique", dups == 0, f"{dups} duplicates"),
             Check(f"bios <= {MAX_CHARS} chars", long == 0, f"{long} longer"),

@@ -52,7 +52,7 @@ def build_shard(
         extra.update(more)
         if stats is not None and ctx.stats:
             stats[stage.name] = ctx.stats
-    return table, extra
+    return stages.public(table), extra
 
 
 def make_shard(

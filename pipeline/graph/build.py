@@ -87,6 +87,8 @@ class People:
     created_at: np.ndarray  # int64 epoch seconds of account creation
     followers_count: np.ndarray  # int64, declared platform-wide
     following_count: np.ndarray  # int64, declared platform-wide
+    follow: np.ndarray | None = None  # int8 follow habit per user (graph/bots.py), if any
+    campaign: np.ndarray | None = None  # int64 campaign per user (0: none)
 
 
 @dataclass

@@ -27,6 +27,8 @@ PLAN_DIR = ".profilegen/graph"
 # Bump when the graph construction changes: it is part of the config hash.
 GRAPH_VERSION = 1
 # What the graph reads of each profile.
+# Hints of earlier stages the graph reads when they exist: how a bot follows.
+HINTS = ["_follow", "campaign_id"]
 NEEDS = ["user_id", "country_code", "city", "age", "interests", "created_at",
          "followers_count", "following_count"]  # fmt: skip
 FOLLOWS_SCHEMA = pa.schema([
@@ -83,8 +85,8 @@ def _codes(values) -> np.ndarray:
 
 def people_of(cfg) -> tuple[People, np.ndarray]:
     """(People, user_id) of every row, from the stages that make the columns the graph reads."""
-    parts = [stages.make_columns(cfg, i, NEEDS) for i in range(cfg.n_shards)]
-    t = pa.concat_tables(parts)
+    needs = NEEDS + [h for h in HINTS if stages.makes(cfg, h)]
+    t = pa.concat_tables([stages.make_columns(cfg, i, needs) for i in range(cfg.n_shards)])
     country = _codes(t["country_code"])
     city = _codes(pc.binary_join_element_wise(t["country_code"], t["city"], "\x1f"))
     interests = t["interests"].combine_chunks()
@@ -100,6 +102,9 @@ def people_of(cfg) -> tuple[People, np.ndarray]:
         followers_count=t["followers_count"].to_numpy().astype(np.int64),
         following_count=t["following_count"].to_numpy().astype(np.int64),
     )
+    if "_follow" in t.column_names:  # how each bot follows (pipeline/graph/bots.py)
+        people.follow = t["_follow"].to_numpy().astype(np.int8)
+        people.campaign = t["campaign_id"].fill_null(0).to_numpy().astype(np.int64)
     return people, t["user_id"].to_numpy()
 
 
@@ -153,7 +158,13 @@ class GraphStage(Stage):
         store.makedirs(PLAN_DIR)
         people, user_id = people_of(cfg)
         ref = int(np.datetime64(cfg.reference_date, "s").astype(np.int64))
-        e = build_follows(people, graph_params(cfg), cfg.seed, ref)
+        params = graph_params(cfg)
+        e = build_follows(people, params, cfg.seed, ref)
+        if people.follow is not None:
+            from pipeline.graph.bots import add_bot_follows
+
+            e = add_bot_follows(e, people.follow, people.campaign, people.created_at,
+                                params.mean_follows, cfg.seed, ref)  # fmt: skip
         n = cfg.rows
         indeg = np.bincount(e.followee, minlength=n)
         outdeg = np.bincount(e.follower, minlength=n)

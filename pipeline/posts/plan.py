@@ -63,6 +63,22 @@ class Authors:
     followers_count: np.ndarray  # int64, declared
     tz: np.ndarray  # int32 index into tz_names
     tz_names: list[str]
+    # How each user posts when an earlier stage says (the `_cadence` hint, codes below), and
+    # its astroturf campaign (0: none): None for an all-human dataset.
+    cadence: np.ndarray | None = None
+    campaign: np.ndarray | None = None
+
+
+# Cadence codes (by position, as the accounts stage writes them) and what each does:
+# round_clock posts at any hour (Chavoshi et al.: bots lack the circadian trough), bursty
+# and news_burst post in a few dense bursts, sync posts on its campaign's shared schedule,
+# silent (a fake follower) hardly posts. Rates are posts a day, a floor on the user's own.
+ROUND_CLOCK, BURSTY, SYNC, SILENT, NEWS_BURST = 1, 2, 3, 4, 5
+CADENCE_RATE = {ROUND_CLOCK: 6.0, BURSTY: 4.0, SYNC: 3.0, NEWS_BURST: 3.0}
+BURSTS = 4  # bursts per bursty user in the window
+BURST_MINUTES = 25.0  # mean spread of a burst
+CAMPAIGN_SLOTS = 40  # shared posting times of a campaign in the window
+SYNC_MINUTES = 8.0  # members post within minutes of the campaign's slot
 
 
 @dataclass
@@ -149,7 +165,13 @@ def build_plan(a: Authors, follows: tuple[np.ndarray, np.ndarray] | None, ref: i
     clock = _Clock(a, ref, days)
     start = np.maximum(ref - days * 86400, a.created_at + 1)
     active = np.maximum(0, ref - start)
-    lam = rates(a, ref, rng) * active / 86400
+    rate = rates(a, ref, rng)
+    if a.cadence is not None:
+        for code, floor in CADENCE_RATE.items():
+            on = a.cadence == code
+            rate[on] = np.maximum(rate[on], floor * (0.5 + rng.random(int(on.sum()))))
+        rate[a.cadence == SILENT] *= 0.02
+    lam = rate * active / 86400
     count = np.minimum(rng.poisson(lam), a.posts_count)
     count = np.minimum(count, np.ceil(active / 86400).astype(np.int64) * MAX_PER_DAY)
     author = np.repeat(np.arange(n), count)
@@ -163,6 +185,8 @@ def build_plan(a: Authors, follows: tuple[np.ndarray, np.ndarray] | None, ref: i
         kind[(u >= edge) & (u < edge + share)] = k
         edge += share
     t = _rhythm_times(rng, author, start, a, clock, ref)
+    if a.cadence is not None:
+        t = _bot_times(np.random.default_rng([seed, 0xCADE]), t, author, start, a, ref)
 
     # Replies and reposts: a parent among the original posts of a followed account.
     parent = np.full(m, -1, dtype=np.int64)
@@ -232,6 +256,33 @@ def _rhythm_times(rng, author, start, a: Authors, clock: _Clock, ref: int) -> np
     if len(todo):
         who = author[todo]
         t[todo] = np.clip(start[who] + (ref - start[who]) // 2, a.created_at[who] + 1, ref - 1)
+    return t
+
+
+def _bot_times(rng, t, author, start, a: Authors, ref: int) -> np.ndarray:
+    """Times of the slots of users with a bot cadence, in place of the rhythm's."""
+    rhythm, t = t, t.copy()
+    code = a.cadence[author]
+    lo, span = start[author], ref - start[author]
+    on = code == ROUND_CLOCK  # any hour, any day
+    t[on] = lo[on] + (rng.random(int(on.sum())) * span[on]).astype(np.int64)
+    on = (code == BURSTY) | (code == NEWS_BURST)  # a few dense bursts per user
+    if on.any():
+        centers = rng.random((len(a.cadence), BURSTS))
+        b = rng.integers(0, BURSTS, int(on.sum()))
+        c = lo[on] + (centers[author[on], b] * span[on]).astype(np.int64)
+        t[on] = c + rng.exponential(BURST_MINUTES * 60, int(on.sum())).astype(np.int64)
+    on = (code == SYNC) & (a.campaign[author] > 0)  # the campaign's shared schedule
+    if on.any():
+        n_camp = int(a.campaign.max()) + 1
+        slots = ref - (rng.random((n_camp, CAMPAIGN_SLOTS)) * (ref - start.min())).astype(
+            np.int64)  # fmt: skip
+        k = rng.integers(0, CAMPAIGN_SLOTS, int(on.sum()))
+        jitter = rng.exponential(SYNC_MINUTES * 60, int(on.sum())).astype(np.int64)
+        t[on] = slots[a.campaign[author[on]], k] + jitter
+    # A time outside the account's window keeps its rhythm time.
+    bad = (t <= a.created_at[author]) | (t >= ref) | (t < lo)
+    t[bad] = rhythm[bad]
     return t
 
 

@@ -33,6 +33,9 @@ from pipeline.stages import Check, ShardContext, Stage
 PLAN_DIR = ".profilegen/posts"
 POSTS_VERSION = 1  # bump when the plan or the texts change: it is part of the config hash
 MAX_CHARS = 280  # a post, with its mentions and hashtags
+# Hints of earlier stages read when they exist: how a bot posts, what it writes.
+HINTS = ["_cadence", "campaign_id"]
+TEXT_HINTS = ["_text", "_theme"]
 NEEDS = ["user_id", "username", "created_at", "posts_count", "followers_count", "timezone",
          "interests"]  # fmt: skip
 # What the LM prompt, the gate and the templates read of the author.
@@ -117,6 +120,14 @@ class PostStage(Stage):
                 fields.pop(k, None)
             return
         fields["posts_version"] = POSTS_VERSION
+        if stages.makes(cfg, "_text"):  # bots post from their own frames: data, hashed
+            from importlib import resources
+
+            from pipeline.core.files import sha256_file
+
+            fields["bot_posts_sha256"] = sha256_file(
+                resources.files("pipeline.data") / "bot_posts.toml"
+            )
         if cfg.posts == "lm":
             from pipeline.lm.weights import bio_model_sha256
 
@@ -179,7 +190,8 @@ class PostStage(Stage):
         if store.is_file(done) and json.loads(store.read_bytes(done)) == mark:
             return  # resumed: this config's plan is already there
         store.makedirs(PLAN_DIR)
-        t = pa.concat_tables([stages.make_columns(cfg, i, NEEDS) for i in range(cfg.n_shards)])
+        needs = NEEDS + [h for h in HINTS if stages.makes(cfg, h)]
+        t = pa.concat_tables([stages.make_columns(cfg, i, needs) for i in range(cfg.n_shards)])
         user_id = t["user_id"].to_numpy()
         tz = pc.dictionary_encode(t["timezone"].combine_chunks())
         authors = Authors(
@@ -189,6 +201,9 @@ class PostStage(Stage):
             tz=tz.indices.to_numpy().astype(np.int32),
             tz_names=tz.dictionary.to_pylist(),
         )
+        if "_cadence" in t.column_names:  # how bots post (plan.py's cadence codes)
+            authors.cadence = t["_cadence"].to_numpy().astype(np.int8)
+            authors.campaign = t["campaign_id"].fill_null(0).to_numpy().astype(np.int64)
         follows = _follows(cfg, store, user_id)
         ref = int(np.datetime64(cfg.reference_date, "s").astype(np.int64))
         p = build_plan(authors, follows, ref, cfg.posts_days, cfg.seed)
@@ -253,7 +268,8 @@ class PostStage(Stage):
             raise ProfilegenError(f"{store.url}: the posts' plan is missing; rerun the same "
                                   f"command to resume") from None  # fmt: skip
         table = table.append_column(COUNT_FIELD, pa.array(counts, pa.int64()))
-        texts, source, stats = write_texts(ctx.cfg, plan, table.select(ROW_FIELDS).to_pylist())
+        fields = ROW_FIELDS + [h for h in TEXT_HINTS if h in table.column_names]
+        texts, source, stats = write_texts(ctx.cfg, plan, table.select(fields).to_pylist())
         ctx.stats.update(stats)
         user_id = table["user_id"].to_numpy()[plan["author"].to_numpy()]
         return table, {"posts": _posts_table(plan, user_id, texts, source)}
@@ -306,6 +322,7 @@ def _follows(cfg, store, user_id: np.ndarray) -> tuple[np.ndarray, np.ndarray] |
 
 def write_texts(cfg, plan: pa.Table, rows: list[dict]):
     """(text, source) per planned post of one shard, and the stage's counters."""
+    from pipeline.posts.bots import bot_post
     from pipeline.posts.templates import template_article, template_post
 
     n = plan.num_rows
@@ -321,7 +338,9 @@ def write_texts(cfg, plan: pa.Table, rows: list[dict]):
     stats = {"posts": n, "lm_asked": 0, "first_try": 0, "lm": 0, "template": 0, "attempts": 0,
              "rejects": Counter()}  # fmt: skip
     seen: set[str] = set()
-    todo = [int(i) for i in np.flatnonzero(plan["lm"].to_numpy())]
+    todo = [
+        int(i) for i in np.flatnonzero(plan["lm"].to_numpy()) if not rows[author[i]].get("_text")
+    ]  # a bot's posts are its own kind of text
     stats["lm_asked"] = len(todo)
     if todo:
         from pipeline.lm.weights import resolve_bio_model
@@ -353,12 +372,15 @@ def write_texts(cfg, plan: pa.Table, rows: list[dict]):
                     left.append(i)
             todo = left
     tseeds = row_seeds(cfg.seed, start, n, salt=0x5099)
+    created = plan["created_at"].to_numpy()
     for i in range(n):
         if texts[i] is not None or kind[i] == REPOST:
             continue
         row, s = rows[author[i]], int(tseeds[i])
         for k in range(16):
-            if kind[i] == ARTICLE:
+            if row.get("_text"):
+                text = bot_post(row, row["_text"], topic[i], s + k, int(created[i]), k)
+            elif kind[i] == ARTICLE:
                 text = template_article(row, topic[i], s + k)
             else:
                 text = template_post(row, KINDS[kind[i]], topic[i], s + k, hour[i], wday[i])

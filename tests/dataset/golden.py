@@ -26,15 +26,17 @@ MODEL_COLUMNS = ("avatar", "bio", "bio_source", "bio_language")
 
 CASES = {
     "fields": dict(rows=600, shard_rows=200, seed=7, locales="en_US:0.4,ja_JP:0.3,ar_SA:0.3",
-                   avatars="none", bios="none", follows="none", posts="none"),
+                   avatars="none", bios="none", follows="none", posts="none", bots="none"),
     "gan": dict(rows=48, shard_rows=24, seed=3, locales="de_DE:0.5,ko_KR:0.5",
-                avatars="gan", bios="none", follows="none", posts="none"),
+                avatars="gan", bios="none", follows="none", posts="none", bots="none"),
     "template": dict(rows=400, shard_rows=200, seed=11, avatars="none", bios="template",
-                     follows="none", posts="none"),
+                     follows="none", posts="none", bots="none"),
     "lm": dict(rows=16, shard_rows=8, seed=5, locales="en_US", avatars="none", bios="lm",
-               follows="none", posts="lm", posts_lm_share=0.3),
+               follows="none", posts="lm", posts_lm_share=0.3, bots="none"),
     "social": dict(rows=300, shard_rows=100, seed=13, avatars="none", bios="template",
-                   follows="graph", posts="template"),
+                   follows="graph", posts="template", bots="none"),
+    "bots": dict(rows=400, shard_rows=200, seed=17, avatars="none", bios="template",
+                 follows="graph", posts="template", bots="mixed", bot_share=0.3),
 }  # fmt: skip
 
 

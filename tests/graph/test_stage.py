@@ -25,7 +25,7 @@ def ten_k(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("graph") / "d"
     cfg = build_config(None, rows=10_000, shard_rows=2_500, seed=3, avatars="none", posts="none",
-                       bios="none", out=str(out))  # fmt: skip
+                       bios="none", bots="none", out=str(out))  # fmt: skip
     _write_dataset(cfg, out)
     return out
 
