@@ -243,13 +243,12 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(labelled, unlabelled, 
 
 @pytest.fixture(scope="module")
 def unlabelled(tmp_path_factory):
-    """A dataset without the accounts stage's columns."""
+    """A dataset without the accounts stage's columns (--bots none)."""
     from pipeline import write_dataset
-    from pipeline.config import GenerateConfig, build_config
+    from pipeline.config import build_config
 
     out = tmp_path_factory.mktemp("plain") / "d"
-    kw = dict(rows=40, avatars="none", bios="none", posts="none", follows="none")
-    if "bots" in GenerateConfig.model_fields:
-        kw["bots"] = "none"
-    write_dataset(build_config(None, out=str(out), **kw), "auto", out)
+    cfg = build_config(None, rows=40, avatars="none", bios="none", posts="none",
+                       follows="none", bots="none", out=str(out))  # fmt: skip
+    write_dataset(cfg, "auto", out)
     return out
