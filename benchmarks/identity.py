@@ -102,7 +102,7 @@ def peak_rss_of_cli(rows: int) -> tuple[float, float]:
             str(out / "ds"),
             "--seed",
             "1",
-            # Fields only, as the table says: no avatars, bios, graph or posts (a million
+            # Fields only, as the table says: no avatars, bios, graph, posts or bots (a million
             # LM bios or posts would take days).
             "--avatars",
             "none",
@@ -111,6 +111,8 @@ def peak_rss_of_cli(rows: int) -> tuple[float, float]:
             "--follows",
             "none",
             "--posts",
+            "none",
+            "--bots",
             "none",
         ],  # fmt: skip
         check=True,

@@ -120,9 +120,9 @@ def overhead(tmp: Path, repeat: int, dask_address: str) -> list[dict]:
     return results
 
 
-ONLY = dict(bios="none", follows="none", posts="none")
+ONLY = dict(bios="none", follows="none", posts="none", bots="none")
 WORKLOADS = {
-    # What the names say, nothing else: no bios, graph or posts (the LM would dominate).
+    # What the names say, nothing else: no bios, graph, posts or bots (the LM would dominate).
     "fields": dict(rows=1_000_000, shard_rows=50_000, avatars="none", **ONLY),
     "gan": dict(rows=4_000, shard_rows=500, avatars="gan", **ONLY),
 }

@@ -102,13 +102,14 @@ def shipped_digests() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory) -> Path:
     """A small dataset with every table a command reads: profiles, bios, the follow graph,
-    posts (where there is a posts stage)."""
+    posts, labelled bots."""
     from pipeline import write_dataset
     from pipeline.config import build_config
 
     out = tmp_path_factory.mktemp("readme") / "ds"
-    kw = dict(rows=120, shard_rows=60, avatars="none", bios="template", follows="graph",
-              posts="template", out=str(out))  # fmt: skip
+    # Bots at 30%: eval-detector and the TwiBot-22 export need bots in every split.
+    kw = dict(rows=200, shard_rows=100, avatars="none", bios="template", follows="graph",
+              posts="template", bot_share=0.3, out=str(out))  # fmt: skip
     write_dataset(build_config(None, **kw), "auto", out)
     return out
 

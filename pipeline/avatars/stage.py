@@ -123,7 +123,8 @@ class AvatarStage(Stage):
     SOURCES = ("the avatar GAN, trained on cartoon avatars rendered with python-avatars (MIT)",)
     HOW_MADE = {
         "avatar": "PNG from the conditional avatar GAN (checkpoint sha256 in the provenance), "
-        "conditioned on the row's gender and age band; PNG text chunks mark it synthetic",
+        "conditioned on the row's gender and age band; PNG text chunks mark it synthetic; "
+        "null where an earlier stage keeps the default image (a bot's tell)",
         "avatar_attributes": "the conditions the avatar was generated for (gender, age band, "
         "skin tone drawn from a locale prior)",
     }

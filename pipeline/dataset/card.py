@@ -27,6 +27,14 @@ def _hub_dtype(t: pa.DataType) -> Any:
             "bool": "bool", "date32[day]": "date32"}.get(str(t), str(t))  # fmt: skip
 
 
+def _hub_feature(name: str, t: pa.DataType) -> dict[str, Any]:
+    """One entry of dataset_info.features: a struct is nested (`struct: [...]`), as the Hub
+    and `datasets` read it; anything else a `dtype`."""
+    if pa.types.is_struct(t) and t != IMAGE_TYPE:
+        return {"name": name, "struct": [_hub_feature(f.name, f.type) for f in t]}
+    return {"name": name, "dtype": _hub_dtype(t)}
+
+
 def _size_category(rows: int) -> str:
     for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
                         (1_000_000, "100K<n<1M"), (10_000_000, "1M<n<10M")):  # fmt: skip
@@ -40,7 +48,7 @@ def _config(name: str, default: bool, schema: pa.Schema, rows: int, path: str) -
               "data_files": [{"split": "train", "path": path}]}  # fmt: skip
     info = {
         "config_name": name,
-        "features": [{"name": f.name, "dtype": _hub_dtype(f.type)} for f in schema],
+        "features": [_hub_feature(f.name, f.type) for f in schema],
         "splits": [{"name": "train", "num_examples": rows}],
     }
     return config, info

@@ -85,13 +85,6 @@ def test_without_datasets_the_loaders_say_how_to_install_it(labelled, monkeypatc
         load_hf_dataset(labelled)
 
 
-CARD_BUG = (
-    "the card's dataset_info writes struct columns (avatar_attributes) as "
-    "'struct<...>', which datasets can't parse: pipeline/dataset/card.py _hub_dtype"
-)
-
-
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=CARD_BUG)
 def test_the_cards_profiles_config_loads(labelled, cache):
     import datasets
 
