@@ -89,7 +89,8 @@ def build_report(out: Location, validation: list | None = None) -> tuple[str, di
         ("accounts", "Accounts", accounts(p, detector)),
         ("shapes", "Column shapes", shapes_section(ds, p, shapes)),
     ]
-    title = f"profilegen report: {ds.store.url}"
+    # Not the folder's path: a dataset's bytes (its report's too) don't depend on where it is.
+    title = f"profilegen report: {ds.manifest['rows']:,} profiles"
     sub = (
         f"{ds.manifest['rows']:,} profiles, seed {ds.prov.get('seed')}, reference date "
         f"{ds.prov.get('reference_date')}, config {ds.manifest.get('config_hash')}"
