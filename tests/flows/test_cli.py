@@ -48,7 +48,7 @@ BAD = [
 ]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def lm_cached():
     """The LM de-quantized once, as on any machine after its first run: that first run says
     so on stderr (a line of its own), which is not what these cases test."""
@@ -316,7 +316,7 @@ def test_a_stopped_run_ends_within_seconds_leaves_nothing_running_and_resumes(
     assert f"{12 - made} made, {made} already there" in r.stdout
     # The resumed dataset is the one an uninterrupted run makes.
     clean = tmp_path / "clean"
-    write_dataset(small_cfg(rows=1200, shard_rows=100, avatars="gan", seed=3,
+    write_dataset(small_cfg(rows=1200, shard_rows=100, avatars="gan", seed=3, bots="mixed",
                             locales=None, out=str(clean)), clean)  # fmt: skip
     for f in sorted((clean / "data").rglob("*.parquet")):
         assert (out / f.relative_to(clean)).read_bytes() == f.read_bytes()

@@ -35,17 +35,17 @@ def last_states(name: str) -> list[str]:
 
 def test_every_runner_writes_the_same_bytes(prefect_server, small_cfg, tmp_path):
     # Same seed under threads, Prefect's process pool and a 2-worker Dask LocalCluster, with
-    # the follow graph and the posts (planned in the flow, sliced per shard task).
+    # the follow graph, the posts (planned in the flow, sliced per shard task) and bots.
     outs = {}
     for runner in ("thread", "process", "dask"):
-        cfg = small_cfg(
-            out=str(tmp_path / runner), runner=runner, workers=2, follows="graph", posts="template"
-        )
+        cfg = small_cfg(out=str(tmp_path / runner), runner=runner, workers=2, follows="graph",
+                        posts="template", bots="mixed", bot_share=0.3)  # fmt: skip
         summary = run_generate(cfg)
         assert (summary["written"], summary["shards"]) == (3, 3)
         outs[runner] = file_bytes(tmp_path / runner)
     assert all(c.ok for c in validate_dataset(tmp_path / "dask"))
-    assert len(outs["thread"]) == 11  # 3 shards of profiles, follows and posts + card + manifest
+    # 3 shards of profiles, follows and posts + card + manifest + report
+    assert len(outs["thread"]) == 12
     assert outs["process"] == outs["thread"]
     assert outs["dask"] == outs["thread"]
 

@@ -25,8 +25,9 @@ def two_k(tmp_path_factory):
     from pipeline.config import build_config
 
     out = tmp_path_factory.mktemp("posts") / "d"
+    # No bots: the rhythm promises are the humans' (bots post round the clock on purpose).
     cfg = build_config(None, rows=2000, shard_rows=500, seed=4, avatars="none",
-                       bios="template", posts="template", out=str(out))  # fmt: skip
+                       bios="template", posts="template", bots="none", out=str(out))  # fmt: skip
     manifest = write_dataset(cfg, "auto", out)
     return out, manifest
 
