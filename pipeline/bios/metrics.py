@@ -107,7 +107,8 @@ def bio_metrics(
         else None,
         "first_try_pass_rate": (first / lm_rows if lm_rows else float("nan")) if lm_ran else None,
         "leak_rate": sum(has_leak(b) for b in bios) / max(n, 1),
-        "duplicate_rate": 1 - len(set(keyed)) / max(n, 1),
+        # "" is a profile without a bio (a bot's tell), never a repeat of another.
+        "duplicate_rate": 1 - (len(set(keyed) - {""}) + keyed.count("")) / max(n, 1),
         "distinct_1": distinct_n([bios[i] for i in text_pick], 1),
         "distinct_2": distinct_n([bios[i] for i in text_pick], 2),
         "mean_chars": float(np.mean([len(b) for b in bios])) if n else 0.0,
