@@ -715,3 +715,249 @@ def _other_occupation(text: str, occupation: str) -> bool:
         if t not in own and own not in t:
             return True
     return False
+
+
+# ---------------------------------------------------------------------------------------------
+# Bio-only checks: check_bio() is check_text() plus what a profile bio must also be. A 135M
+# model left to write two or three sentences wanders ("Shoe-hitting!", "I make a million
+# dollars in crypto") or changes narrator ("Meet Vu ... I'm not sure where he goes"): every
+# sentence must carry a fact of the row, claim nothing the row contradicts, and one person
+# speaks. Posts keep check_text alone (a post talks about anything).
+
+BIO_REASONS = ("narrator", "own_occupation", "occupation", "place", "family", "fortune",
+               "mashup", "no_fact")  # fmt: skip
+
+# Units a bio is cut into: sentences, and the fragments of a "Nurse · Austin · jazz" line.
+_UNIT_SPLIT = re.compile(r"(?<=[.!?…])\s+|\s+[·|•/—–]\s+|\s+[·|•]$|^[·|•]\s+")
+_SUFFIXES = ("ing", "ers", "ies", "er", "es", "ed", "s", "y", "e")
+_STEM_STOP = frozenset(_DATA["bio"]["generic_job_words"].split())
+FIRST_WORDS = frozenset("i me my mine myself".split())
+THIRD_WORDS = frozenset("he she him his her hers himself herself".split())
+_NEG = frozenset(_DATA["bio"]["negations"].split())
+_FAMILY = re.compile("|".join(_DATA["bio"]["family"].split()), re.I)
+_FORTUNE = re.compile("|".join(_DATA["bio"]["fortune"].split()), re.I)
+_JOB_NOUNS = frozenset(_DATA["bio"]["job_nouns"].split())
+_CLAIM = re.compile(
+    r"\b(?:i'm|i’m|i am|he's|he’s|she's|she’s|he is|she is|is|as|am|also|and|a part-time"
+    r"|part-time|full-time)\s+(?:also\s+|part-time\s+|full-time\s+)?an?\s+"
+    r"(?:([a-z-]+)\s+)?([a-z]+)\b",
+    re.I,
+)
+
+
+def stem(word: str) -> str:
+    """A crude stem, enough to meet "photos" with "Photography" and "hikes" with "Hiking":
+    case folded, one suffix off, a doubled last letter single, at most 5 letters."""
+    w = fold(word) or word.casefold()
+    for suf in _SUFFIXES:
+        if len(w) - len(suf) >= 3 and w.endswith(suf):
+            w = w[: -len(suf)]
+            break
+    if len(w) > 3 and w[-1] == w[-2]:
+        w = w[:-1]
+    return w[:5]
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _fact_stems(occupation: str, interests: tuple[str, ...]) -> frozenset:
+    """Stems that mention the row's occupation or interests (with their associated words)."""
+    words: list[str] = []
+    for i in interests:
+        words += _WORD.findall(i)
+        words += _DATA["interest_words"].get(i, "").split()
+    stage = _DATA["stage_words"].get(occupation)
+    if stage is not None:
+        words += stage.split() + _WORD.findall(occupation)
+    elif occupation:
+        words += [w for w in _WORD.findall(occupation) if w.casefold() not in _STEM_STOP]
+        words += _DATA["bio"]["work_words"].split()
+    return frozenset(stem(w) for w in words if len(w) >= 2)
+
+
+def bio_units(text: str) -> list[str]:
+    """The sentences and separator fragments of a bio that have a letter in them."""
+    return [u for u in _UNIT_SPLIT.split(text) if u and _WORD.search(u)]
+
+
+def unit_has_fact(unit: str, row: Mapping, own: dict | None = None) -> bool:
+    """Whether one sentence or fragment names something of the row: its name or place words,
+    its age, its occupation or an interest (by stem, or a word associated with it)."""
+    own = own or _own(row)
+    age = row.get("age")
+    if age is not None and re.search(rf"(?<!\d){int(age)}(?!\d)", unit):
+        return True
+    stems = _fact_stems(row.get("occupation") or "", tuple(row.get("interests") or ()))
+    for t in TOKEN.findall(unit):
+        low = t.casefold()
+        if low in own["names"] and (len(low) >= 3 or t[0].isupper()):
+            return True
+        if stem(t) in stems:
+            return True
+    return False
+
+
+def narrator_mixed(text: str, row: Mapping, voice: str | None = None) -> bool:
+    """First person ("I", "my") and a third-person reference to the row's person ("he", "she",
+    or the first name as a subject: "Meet Vu", "Vu is") in one bio. With the `voice` asked
+    for ("first": the person's own words or a fragments line; "third"), a bio in the other
+    voice mixes too ("Cleaner | Kawagoe | politics, he loves ...")."""
+    words = {t.casefold() for t in TOKEN.findall(text)}
+    if voice == "first" and words & THIRD_WORDS:
+        return True
+    if not words & FIRST_WORDS:
+        return False
+    if voice == "third" or words & THIRD_WORDS:
+        return True
+    name = row.get("first_name_latin") or row.get("first_name")
+    if not name:
+        return False
+    n = re.escape(name)
+    return bool(re.search(rf"\bmeet {n}\b|\b{n}(?:'s|’s| is| was| has| lives| loves| works"
+                          rf"| spends| likes| enjoys| makes| runs)\b", text, re.I))  # fmt: skip
+
+
+def negates_own_occupation(text: str, occupation: str) -> bool:
+    """ "I'm not a plumber", "ex-nurse", "used to be a teacher" for the row's own job."""
+    if not occupation or occupation in _DATA["stage_words"]:
+        return False
+    own = {stem(w) for w in _WORD.findall(occupation) if w.casefold() not in _STEM_STOP}
+    toks = [t.casefold() for t in re.findall(r"[^\W\d_]+(?:['’][a-z]+)?", text)]
+    for i, t in enumerate(toks):
+        if stem(t) in own:
+            before = toks[max(0, i - 4) : i]
+            if "just" in before or "only" in before:  # "not just a nurse"
+                continue
+            if any(b in _NEG or b.endswith(("n't", "n’t")) for b in before):
+                return True
+    return "ex-" + occupation.split()[-1].casefold() in text.casefold()
+
+
+def claims_other_job(text: str, occupation: str) -> bool:
+    """The bio says the row is a job the occupation table's regex skips ("I'm a chef" for a
+    cashier): a short job noun after "I'm a", "as a", "also a"; not a part of the row's own."""
+    own = {stem(w) for w in _WORD.findall(occupation)}
+    for m in _CLAIM.finditer(text):
+        for w in m.groups():
+            if w and w.casefold() in _JOB_NOUNS and stem(w) not in own:
+                return True
+    return False
+
+
+@functools.cache
+def _country_re() -> tuple[re.Pattern, dict[str, str]]:
+    names = {}
+    for cc, ns in country_names().items():
+        for n in ns:
+            if len(n) > 3 or n.isupper():
+                names[n.casefold()] = cc
+    alt = "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
+    return re.compile(rf"\b({alt})\b", re.I), names
+
+
+def _without_own(text: str, row: Mapping) -> str:
+    """`text` with the row's city, region and names blanked: "New Jersey" holds Jersey,
+    Jordan and Chad are also people's names, Reading is a town and an interest."""
+    for own in (row.get("city"), row.get("region"), *(row.get(f) for f in NAME_FIELDS)):
+        if own:
+            text = re.sub(re.escape(own), " ", text, flags=re.I)
+    return text
+
+
+def other_country(text: str, row: Mapping) -> bool:
+    """A country other than the row's ("from Brazil", "Suzhou, Japan"; not a country named
+    like the row's own city: Gibraltar, Singapore). A bio is about where the row lives."""
+    pat, names = _country_re()
+    country = row.get("country_code") or ""
+    text = _without_own(text, row)
+    for m in pat.finditer(text):
+        name = m.group(1)
+        cc = names.get(name.casefold())
+        if (
+            cc
+            and cc != country
+            and name[0].isupper()
+            and not place_keys(name) & _own(row)["places"]
+        ):
+            return True
+    return False
+
+
+def family_or_fortune(text: str, row: Mapping) -> str | None:
+    """ "family" for a spouse, children or parenthood, "fortune" for riches: the row has
+    neither (unless its interests are Parenting or Crypto)."""
+    interests = list(row.get("interests") or ())
+    if "Parenting" not in interests and _FAMILY.search(text):
+        return "family"
+    m = _FORTUNE.search(text)
+    if m and not (m.group().casefold() == "crypto" and "Crypto" in interests):
+        return "fortune"
+    return None
+
+
+_GLUE = r"\s+(?:in|on|into|of|from|with|at)\s+(?:the\s+|a\s+)?"
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _mashup_re(interests: tuple[str, ...]) -> re.Pattern | None:
+    if not interests:
+        return None
+    from pipeline.identity.interests import load_interests
+
+    every = sorted({i.casefold() for i in load_interests()[0]} | {i.casefold() for i in interests},
+                   key=len, reverse=True)  # fmt: skip
+    own = "|".join(re.escape(i.casefold()) for i in sorted(interests, key=len, reverse=True))
+    alt = "|".join(map(re.escape, every))
+    countries = "|".join(re.escape(n) for n in sorted(_country_re()[1], key=len, reverse=True))
+    return re.compile(rf"\b(?:{own}){_GLUE}(?:{alt}|{countries}|\d+)\b|\bfrom\s+(?:{alt})\b", re.I)
+
+
+def mashup(text: str, row: Mapping) -> bool:
+    """Two facts glued by a preposition, the 135M model's favourite nonsense: an interest "in"
+    another interest, a country or a year ("DIY in history", "yoga in movies", "Politics in
+    India", "TV series in 2017"), or "from" an interest ("Cashier from Bangkok, from makeup")."""
+    pat = _mashup_re(tuple(row.get("interests") or ()))
+    return pat is not None and pat.search(_without_own(text, row)) is not None
+
+
+def check_bio(
+    text: str, row: Mapping, language: str = "en", voice: str | None = None
+) -> str | None:
+    """check_text for a bio, then (English bios) the bio-only checks: one narrator, the row's
+    own occupation not negated, no other job, no other country, no family or fortune the row
+    does not have, and a fact of the row in every sentence or fragment. None if all pass,
+    else the first failing reason (REASONS or BIO_REASONS). `voice` is the voice asked for
+    ("first" or "third"), if known."""
+    reason = check_text(text, row, language)
+    if reason is not None or language != "en":
+        return reason
+    occupation = row.get("occupation") or ""
+    if narrator_mixed(text, row, voice):
+        return "narrator"
+    if negates_own_occupation(text, occupation):
+        return "own_occupation"
+    if claims_other_job(text, occupation):
+        return "occupation"
+    if other_country(text, row):
+        return "place"
+    claim = family_or_fortune(text, row)
+    if claim is not None:
+        return claim
+    if mashup(text, row):
+        return "mashup"
+    own = _own(row)
+    if not all(unit_has_fact(u, row, own) for u in bio_units(text)):
+        return "no_fact"
+    return None
+
+
+def contradictions(text: str, row: Mapping) -> dict[str, bool]:
+    """Which claims a bio makes that its row contradicts (for the bio metrics)."""
+    occupation = row.get("occupation") or ""
+    return {
+        "own_occupation": negates_own_occupation(text, occupation),
+        "other_occupation": _other_occupation(text, occupation)
+        or claims_other_job(text, occupation),
+        "other_place": other_country(text, row)
+        or _scan_places(text, TOKEN.findall(text), _own(row))[0],
+        "family_or_fortune": family_or_fortune(text, row) is not None,
+    }
