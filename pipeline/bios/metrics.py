@@ -7,7 +7,13 @@
 - mean pairwise cosine similarity of all-MiniLM-L6-v2 sentence embeddings (lower = more
   varied), on a sample;
 - field consistency: bios that mention an occupation or an interest from our tables
-  mention only the row's own (cities are the gate's job: it rejects another big city).
+  mention only the row's own (cities are the gate's job: it rejects another big city);
+- reads like a person (issue 15): narrator mixing (first person and "he"/"she" or the name
+  for the same person), self-contradiction (own occupation negated, another occupation,
+  another place, a family or fortune the row lacks), the share of bios whose every
+  sentence or fragment carries a fact of the row, acronym-case defects ("hR manager"),
+  the length distribution and the style mix (fragments, one, two, three or more
+  sentences; with emoji).
 """
 
 import re
@@ -18,7 +24,71 @@ import numpy as np
 
 from pipeline.core.text import distinct_n
 from pipeline.lm.embed import mean_pairwise_cosine
-from pipeline.lm.gate import has_leak
+from pipeline.lm.gate import bio_units, contradictions, has_leak, narrator_mixed, unit_has_fact
+
+_SEPARATOR = re.compile(r"\s[·|•]\s|\s[·|•]$")
+_EMOJI = re.compile("[\u2600-\u27bf\U0001f000-\U0001faff]")
+_BROKEN_CASE = re.compile(r"\b[a-z][A-Z]+\b")  # "hR", "cTO", "tV" (not "iPhone")
+
+
+def bio_shape(text: str) -> str:
+    """fragments (a "Nurse · Austin · jazz" line), one_sentence, two_sentences or
+    three_plus: the shape a reader sees."""
+    if _SEPARATOR.search(text):
+        return "fragments"
+    n = len(bio_units(text))
+    return ("one_sentence", "two_sentences")[n - 1] if 1 <= n <= 2 else "three_plus"
+
+
+def acronym_defect(text: str, row: dict) -> bool:
+    """A lower-case letter glued to capitals ("hR manager"), or an acronym of the row's own
+    occupation or interests written in another case ("Cto", "Diy")."""
+    if _BROKEN_CASE.search(text):
+        return True
+    for field in (row.get("occupation") or "", *(row.get("interests") or ())):
+        for w in re.findall(r"\b\w*[A-Z]\w*[A-Z]\w*\b", field):  # CTO, HR, DevOps, DIY
+            found = re.findall(rf"\b{re.escape(w)}\b", text, re.I)
+            if any(f != w for f in found):
+                return True
+    return False
+
+
+def person_metrics(bios: Sequence[str], rows: Sequence[dict]) -> dict:
+    """Narrator mixing, self-contradiction, facts in every sentence, acronym case, length
+    distribution and style mix over `bios` (rows need the identity columns the gate reads;
+    English bios are what these rules know). "" (a bot's empty bio) is left out."""
+    kept = [(b, r) for b, r in zip(bios, rows, strict=True) if b]
+    bios, rows = [b for b, _ in kept], [r for _, r in kept]
+    n = max(len(bios), 1)
+    mixed = contra = all_facts = defects = emoji = 0
+    kinds = dict.fromkeys(("own_occupation", "other_occupation", "other_place",
+                           "family_or_fortune"), 0)  # fmt: skip
+    shapes = dict.fromkeys(("fragments", "one_sentence", "two_sentences", "three_plus"), 0)
+    for b, r in zip(bios, rows, strict=True):
+        mixed += narrator_mixed(b, r)
+        c = contradictions(b, r)
+        contra += any(c.values())
+        for k, v in c.items():
+            kinds[k] += v
+        units = bio_units(b)
+        all_facts += bool(units) and all(unit_has_fact(u, r) for u in units)
+        defects += acronym_defect(b, r)
+        emoji += bool(_EMOJI.search(b))
+        shapes[bio_shape(b)] += 1
+    lengths = np.array([len(b) for b in bios] or [0])
+    p10, p50, p90 = np.percentile(lengths, [10, 50, 90])
+    return {
+        "narrator_mixing_rate": mixed / n,
+        "self_contradiction_rate": contra / n,
+        **{f"contradiction_{k}": v / n for k, v in kinds.items()},
+        "every_sentence_has_fact": all_facts / n,
+        "acronym_case_defects": defects,
+        "chars_p10": float(p10),
+        "chars_p50": float(p50),
+        "chars_p90": float(p90),
+        **{f"style_{k}": v / n for k, v in shapes.items()},
+        "style_emoji": emoji / n,
+    }
 
 
 @cache
@@ -115,6 +185,8 @@ def bio_metrics(
         "mean_pairwise_cosine": mean_pairwise_cosine([bios[i] for i in pick]),
     }
     out.update(field_consistency([bios[i] for i in text_pick], [rows[i] for i in text_pick]))
+    if rows and "city" in rows[0]:  # the identity columns the gate's rules read
+        out.update(person_metrics([bios[i] for i in text_pick], [rows[i] for i in text_pick]))
     rejects: dict[str, int] = {}
     for g in gate:
         for k, v in g.get("rejects", {}).items():
@@ -151,17 +223,21 @@ def dataset_bio_metrics(out, n_shards: int, sample: int = 1000, max_rows: int = 
         entries = read_manifest(store)["shards"]
     else:
         entries = [finished_shard(store, i, n_shards) or {} for i in range(n_shards)]
-    cols = ["bio", "bio_source", "occupation", "interests"]
+    from pipeline.bios.stage import ROW_FIELDS
+
+    cols = ["bio", "bio_source", *ROW_FIELDS]
     tables, have = [], 0
     for i in range(n_shards):
         if have >= max_rows:
             break
         fs, path = store.arrow(shard_file(i, n_shards))
-        tables.append(pq.read_table(path, columns=cols, filesystem=fs))
+        names = set(pq.read_schema(path, filesystem=fs).names)
+        tables.append(pq.read_table(path, columns=[c for c in cols if c in names],
+                                    filesystem=fs))  # fmt: skip
         have += tables[-1].num_rows
     import pyarrow as pa
 
     t = pa.concat_tables(tables)
-    rows = t.select(["occupation", "interests"]).to_pylist()
+    rows = t.select([c for c in ROW_FIELDS if c in t.column_names]).to_pylist()
     gate = [e["bios"] for e in entries if e.get("bios")]
     return bio_metrics(t["bio"].to_pylist(), t["bio_source"].to_pylist(), rows, gate, sample)

@@ -1,7 +1,8 @@
 """Bios for a shard: the LM writes, the gate judges, rejects are resampled, then templated.
 
 Per row: up to 1 + `bio_retries` LM samples, each with its own seed; the first one that
-passes the gate (pipeline/lm/gate.py) and is not a duplicate within the shard is kept.
+passes the bio gate (pipeline/lm/gate.py check_bio, told the voice the row's persona asked
+for) and is not a duplicate within the shard is kept.
 Rows still without a bio get one from the template engine, and `bio_source` says so.
 Every random choice derives from (dataset seed, global row index, attempt), so a row's
 bio does not depend on which shard or batch it lands in.
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
+from pipeline.bios.prompt import persona
 from pipeline.bios.templates import template_bio
 from pipeline.bios.writer import BioWriter
 from pipeline.config import GenerateConfig
@@ -20,7 +22,7 @@ from pipeline.core.cache import once_per_process
 from pipeline.core.rng import row_seeds
 from pipeline.core.stop import check_stop
 from pipeline.errors import ProfilegenError
-from pipeline.lm.gate import check_text
+from pipeline.lm.gate import check_bio
 from pipeline.stages import Check, ShardContext, Stage
 
 BIO_FIELDS = ("bio", "bio_source", "bio_language")
@@ -89,7 +91,8 @@ def make_bios(
             stats.attempts += len(todo)
             left, accepted = [], 0
             for i, text, ok in zip(todo, texts, stopped, strict=True):
-                reason = check_text(text, rows[i], langs[i]) if ok else "too_long"
+                voice = "third" if persona(int(style[i])).third_person else "first"
+                reason = check_bio(text, rows[i], langs[i], voice) if ok else "too_long"
                 if reason is None and text.lower() in seen:
                     reason = "duplicate"
                 if reason is None:
@@ -141,10 +144,11 @@ class BioStage(Stage):
     HOW_MADE = {
         "bio": "written by the bio LM (SmolLM2-135M-Instruct unless the provenance names "
         "another) from the row's name, age, occupation, city, country and interests, with a "
-        "persona (tone, person, emoji) drawn by seed and an opener built from the fields; kept "
-        "only if it passes the quality gate (no prompt leaks, no contradiction of the fields, "
-        "<= 160 chars, requested language, unique), else resampled, else written by the "
-        "template engine",
+        "shape (fragments, one or two sentences), person and emoji drawn by seed and an "
+        "opener built from the fields; kept only if it passes the quality gate (no prompt "
+        "leaks, a fact of the row in every sentence, one narrator, no contradiction of the "
+        "fields, <= 160 chars, requested language, unique), else resampled, else written by "
+        "the template engine",
         "bio_source": "lm (the language model wrote it) or template (grammar-based fallback)",
         "bio_language": "ISO 639-1 language the bio was requested in",
     }
@@ -195,7 +199,8 @@ class BioStage(Stage):
         if cfg.bios == "none":
             return ""
         return ("Bios are English with the shipped 135M model and templates; the quality gate "
-                "checks facts and leaks, not sense, so some LM bios read oddly.")  # fmt: skip
+                "checks facts, claims, narrator and leaks, not sense, so some LM bios still "
+                "read oddly.")  # fmt: skip
 
     def columns(self, cfg: GenerateConfig) -> list[pa.Field]:
         return [pa.field(name, pa.string()) for name in BIO_FIELDS]

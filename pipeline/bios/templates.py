@@ -3,8 +3,11 @@
 It backs up the LM: a bio the gate rejects is replaced by one of these, and `--bios template`
 uses nothing else. A bio is an opener (who and where), a line about interests and a tagline,
 drawn from frame lists for a persona: tone (warm, witty, professional, laid-back,
-enthusiastic), voice (first person, third person or a terse headline), emoji or not, short or
-medium. Every frame only says what the row says, so every bio passes bio_gate.check_text.
+enthusiastic), voice (first person, third person), emoji or not, and the LM's shapes with
+the LM's shares (pipeline/data/bio_prompt.toml): a fragments line ("Nurse · Austin · Hiking,
+jazz"), one sentence ("Nurse in Austin, into hiking and jazz.") or two and a tagline. Every
+frame only says what the row says, and every sentence names one of its facts, so every bio
+passes gate.check_bio.
 
 A row's bio depends only on the row and its own 64-bit seed (a counter-based splitmix64
 stream), so it is the same whichever batch or worker makes it. The frames and word lists are
@@ -106,6 +109,12 @@ STAGE_OPENERS: dict[str, list[tuple[str, str]]] = {
 MIDDLES: dict[str, list[str]] = _FRAMES["middles"]  # interests, by voice
 CLOSERS: dict[str, list[str]] = _FRAMES["closers"]  # taglines, by tone
 EXTRA: dict[str, list[str]] = _FRAMES["extra"]  # taglines about one more interest, by voice
+JOINED: dict[str, list[str]] = _FRAMES["joined"]  # one-sentence bios' interests, by voice
+# The LM's shapes and their shares: fallback bios look like the bios they stand in for.
+_SHAPES = tomllib.loads(
+    (files("pipeline") / "data" / "bio_prompt.toml").read_text(encoding="utf-8")
+)["shapes"]
+SHAPE_SHARES = {k: v["share"] for k, v in _SHAPES.items()}
 
 
 def _opener_table() -> dict[tuple[str, str, bool], tuple[str, ...]]:
@@ -142,8 +151,18 @@ def template_bio(row: Mapping, seed: int) -> str:
     interests = _interests(row)
 
     tone = d.pick(TONES)
-    voice = ("first", "first", "first", "first", "first", "third", "third", "third", "headline",
-             "headline")[d(10)]  # fmt: skip
+    u = d(1000) / 1000
+    shape = "two_sentences"
+    for kind_of_bio, share in SHAPE_SHARES.items():
+        if u < share:
+            shape = kind_of_bio
+            break
+        u -= share
+    if shape == "fragments":
+        voice = "headline"
+    else:
+        voice = ("first", "first", "first", "first", "first", "first", "first", "third", "third",
+                 "third")[d(10)]  # fmt: skip
     if voice == "third" and gender not in PRONOUNS:
         voice = "first"  # no pronoun to write with
     with_age = age is not None and age >= 18 and d(4) == 0
@@ -160,6 +179,9 @@ def template_bio(row: Mapping, seed: int) -> str:
     emoji = EMOJI.get(interests[0]) if interests else None
     emoji = emoji or d.pick(TONE_EMOJI[tone])
     length = d(3)  # 0: short (opener + interests), else medium (+ a tagline)
+    joined = d.pick(JOINED[voice]) if voice in JOINED else ""
+    if shape == "one_sentence" or (shape == "two_sentences" and length == 0):
+        length = 0
     use_extra = d(3) == 0 and len(interests) > n_int
     place = d.pick(places)
     sep = d.pick((" | ", " · ")) if voice == "headline" else " "
@@ -180,14 +202,27 @@ def template_bio(row: Mapping, seed: int) -> str:
             listed = _join(shown) if voice != "headline" else ", ".join(shown)
             line = middle.format(list=listed, List=listed[:1].upper() + listed[1:],
                                  keep="keeps" if k == 1 else "keep", **fields)  # fmt: skip
-            if emoji_at == 0:
+            # One sentence: the opener goes on with the interests, where it is one sentence.
+            if (
+                shape == "one_sentence"
+                and joined
+                and parts[0].endswith(".")
+                and not any(c in parts[0][:-1] for c in ".!?")
+            ):
+                parts[0] = parts[0][:-1] + ", " + joined.format(list=listed)
+                line = ""
+            if line and emoji_at == 0:
                 line += " " + emoji
-            parts.append(line)
+            elif emoji_at == 0:
+                parts[0] += " " + emoji
+            if line:
+                parts.append(line)
         if with_closer:
             if use_extra and voice != "headline":
                 parts.append(extra.format(i=_lower_first(interests[-1]), **fields))
-            else:
-                parts.append(closer)
+            elif k < len(interests):  # a tagline about an interest not listed yet
+                low = _lower_first(interests[k])
+                parts.append(closer.format(i=low, I=low[:1].upper() + low[1:]))
         text = sep.join(parts)
         return text + " " + emoji if emoji_at == 1 else text
 

@@ -6,6 +6,7 @@ nothing but torch, tokenizers and transformers: the GPU benchmark runs it on a m
 without the rest of profilegen's dependencies.
 """
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -46,9 +47,35 @@ class BioWriter:
         # Out of tokens or over the length limit: keep the complete sentences that fit, if
         # they say more than the opener. The gate still judges what is left.
         for i, (t, (_, start)) in enumerate(zip(texts, parts, strict=True)):
+            # The shape's sentences and no more: a 135M model's third sentence is where it
+            # wanders ("Shoe-hitting!"); what it wrote is cut, never rewritten.
+            kept = keep_sentences(t, persona(style_seeds[i]).sentences)
+            if kept != t:
+                t, texts[i], stopped[i] = kept, kept, True
+            if len(_LETTERS.findall(t[len(start) :])) < 3:
+                texts[i] = ""  # the model added nothing to the opener: the gate says "empty"
+                continue
             if not stopped[i] or len(t) > MAX_CHARS:
                 head = t[: MAX_CHARS + 1]
                 cut = max(head.rfind(". "), head.rfind("! "), head.rfind("? ")) + 1
                 if cut > len(start) + 10:
                     texts[i], stopped[i] = t[:cut], True
         return texts, stopped
+
+
+_LETTERS = re.compile(r"[^\W\d_]")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+
+
+def keep_sentences(text: str, n: int) -> str:
+    """The first `n` sentences of `text` (a piece without letters, an emoji, stays with the
+    sentence before it)."""
+    out: list[str] = []
+    count = 0
+    for piece in _SENTENCE_END.split(text):
+        if _LETTERS.search(piece):
+            if count == n:
+                break
+            count += 1
+        out.append(piece)
+    return " ".join(out)

@@ -12,10 +12,11 @@ import pytest
 from pipeline.bios import stage as bios_mod
 from pipeline.bios.prompt import opener, persona
 from pipeline.bios.stage import get_writer, make_bios
+from pipeline.bios.writer import keep_sentences
 from pipeline.core.rng import row_seeds
 from pipeline.errors import ProfilegenError
 from pipeline.identity.engine import make_identities
-from pipeline.lm.gate import check_text, has_leak
+from pipeline.lm.gate import check_bio, has_leak
 
 N = 24
 
@@ -45,10 +46,13 @@ def test_real_smollm2_writes_bios_that_pass_the_gate(lm_bios):
     # Most rows get an LM bio on the first try (measured ~95%); the gate accepted each one.
     assert stats.first_try >= N * 0.6 and source.count("lm") >= N * 0.8
     for b, s, r in zip(bio, source, rows, strict=True):
-        assert check_text(b, r, "en") is None, (b, r)
+        seed = int(row_seeds(11, 0, N)[rows.index(r)])
+        p = persona(seed)
+        voice = "third" if p.third_person else "first"
+        assert check_bio(b, r, "en", voice if s == "lm" else None) is None, (b, r)
         if s == "lm":  # the LM continued the opener built from the row's own fields
-            seed = int(row_seeds(11, 0, N)[rows.index(r)])
-            assert b.startswith(opener(r, persona(seed), seed))
+            assert b.startswith(opener(r, p, seed))
+            assert keep_sentences(b, p.sentences) == b  # no more sentences than its shape
 
 
 def test_lm_bios_are_deterministic(lm_cfg, lm_bios):
@@ -74,13 +78,23 @@ def test_rejected_rows_are_resampled_then_templated(lm_cfg, monkeypatch):
     assert stats.template == 6 and stats.lm == 0 and stats.rejects == {"leak": 18}
     rows = table.to_pylist()
     for b, r in zip(cols[0].to_pylist(), rows, strict=True):
-        assert check_text(b, r, "en") is None
+        assert check_bio(b, r, "en") is None
+
+
+def test_bios_keep_their_shapes_sentences():
+    assert keep_sentences("Nurse in Austin. I love jazz ✨ . I also hike.", 2) == (
+        "Nurse in Austin. I love jazz ✨ ."
+    )
+    assert keep_sentences("Nurse · Austin · jazz. Shoe-hitting!", 1) == "Nurse · Austin · jazz."
+    assert keep_sentences("Nurse in Austin, into jazz", 1) == "Nurse in Austin, into jazz"
 
 
 def test_duplicate_lm_bios_are_rejected(lm_cfg, monkeypatch):
     table = make_identities(lm_cfg, 0).slice(0, 5)
     writer = get_writer(lm_cfg.bio_model, lm_cfg.bio_dtype)
     same = "Based in a quiet town. Coffee first, then everything else."
+    # Only the duplicate check is under test: the gate passes anything else.
+    monkeypatch.setattr(bios_mod, "check_bio", lambda *a: None)
     monkeypatch.setattr(writer, "write", lambda rows, *a: ([same] * len(rows), [True] * len(rows)))
     cols, stats = make_bios(table, lm_cfg, 0)
     assert cols[0].to_pylist().count(same) == 1
