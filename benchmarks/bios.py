@@ -10,6 +10,13 @@ divided by the wall time of everything it took (prefix, retries, gate).
 - profilegen: `make_bios` as the generate flow runs it (shared-prefix KV cache, per-row
   stop, bf16 where the CPU has it);
 - template: the grammar engine, one core.
+
+And how near the machine's limit the LM runs (issue 14): the GEMM rate of the decoder's own
+matmul shapes in each dtype (the roofline: 64 rows as a decode step, 2,048 as a prompt
+pass), the model FLOPs per accepted bio (real tokens only: padding and rejected samples are
+the sampler's cost, not the model's work), the achieved fraction of the fp32 and of the
+run's own roofline, whether `auto` picked the faster dtype, and where the wall time went
+(prompt pass, decoding, attention inside each, head + sampling, gate, the rest).
 """
 
 import argparse
@@ -73,21 +80,137 @@ def bench_naive(n: int, batch: int = 32) -> dict:
             "accepted_per_s": ok / dt, "prompt_tokens": float(np.mean(n_tok))}  # fmt: skip
 
 
+def gemm_rate(dtype: str, rows: int, head: bool, seconds: float = 0.25) -> float:
+    """GFLOP/s of torch's matmul over the decoder's own linear shapes at `rows` rows,
+    weighted like one forward pass: every layer's q|k|v, o, gate|up and down, plus the
+    vocabulary head where the pass samples a token (decoding) and not where it does not
+    (a prompt pass projects only its last position)."""
+    import torch
+
+    from pipeline.lm.llama import LMConfig
+    from pipeline.lm.weights import resolve_bio_model
+
+    c = LMConfig.from_hf(json.loads((resolve_bio_model(None) / "config.json").read_text()))
+    q, kv = c.num_attention_heads * c.head_dim, c.num_key_value_heads * c.head_dim
+    h, f, L = c.hidden_size, c.intermediate_size, c.num_hidden_layers
+    shapes = [(h, q + 2 * kv, L), (q, h, L), (h, 2 * f, L), (f, h, L)]
+    shapes += [(h, c.vocab_size, 1)] if head else []
+    dt = getattr(torch, dtype)
+    flops = spent = 0.0
+    for k, n, times in shapes:
+        x, w = torch.randn(rows, k).to(dt), torch.randn(n, k).to(dt)
+        torch.nn.functional.linear(x, w)  # first call: kernel selection, packing
+        reps, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < seconds:
+            torch.nn.functional.linear(x, w)
+            reps += 1
+        spent += times * (time.perf_counter() - t0) / reps
+        flops += times * 2 * rows * k * n
+    return flops / spent / 1e9
+
+
+class Phases:
+    """Wall time by phase of one make_bios run, from wrappers around the functions that do
+    the work (CPU ops are synchronous, so perf_counter around a call is its cost). Self
+    time: a wrapped call inside another (attention inside a step) is taken out of its
+    parent and named after it ("prompt: attention")."""
+
+    def __init__(self):
+        self.t: dict[str, float] = {}
+        self._stack: list[list] = []
+        self._undo = []
+
+    def wrap(self, obj, name: str, phase) -> None:
+        f = getattr(obj, name)
+
+        def timed(*a, **k):
+            key = phase(*a) if callable(phase) else phase
+            if self._stack and key == "attention":
+                key = self._stack[-1][0].split(":")[0] + ": attention"
+            self._stack.append([key, 0.0])
+            t0 = time.perf_counter()
+            try:
+                return f(*a, **k)
+            finally:
+                d = time.perf_counter() - t0
+                _, inner = self._stack.pop()
+                self.t[key] = self.t.get(key, 0.0) + d - inner
+                if self._stack:
+                    self._stack[-1][1] += d
+
+        setattr(obj, name, timed)
+        self._undo.append((obj, name, f))
+
+    def undo(self) -> None:
+        for obj, name, f in reversed(self._undo):
+            setattr(obj, name, f)
+
+
 def bench_profilegen(n: int, batch: int, dtype: str) -> dict:
+    import torch.nn.functional as F
+
+    import pipeline.bios.stage as bio_stage
+    import pipeline.lm.llama as llama
+    import pipeline.lm.sampling as sampling
     from pipeline.bios.stage import get_writer, make_bios
+    from pipeline.lm.chat import dtype_choice
 
     cfg, table = rows_for(n, seed=2)
     cfg = cfg.model_copy(update={"bio_batch_size": batch, "bio_dtype": dtype})
     t0 = time.perf_counter()
     w = get_writer(None, dtype)
     load = time.perf_counter() - t0
+    m, chat = w.chat.model, w.chat
+    # What the model really ran: every prompt (row tail) and what each row generated.
+    runs: list[tuple[list, list]] = []
+    generate = chat.generate
+
+    def recorded(sampler, ids, seeds, sc, groups):
+        out, stopped = generate(sampler, ids, seeds, sc, groups)
+        runs.append((ids, out, stopped))
+        return out, stopped
+
+    chat.generate = recorded
+    ph = Phases()
+
+    # The step's attention is timed on its own; the step's remainder is matmuls and norms.
+    def step_phase(self, ids, *a):
+        return ("prompt" if ids.shape[1] > 1 else "decode") + ": matmuls & norms"
+
+    ph.wrap(llama.Llama, "step", step_phase)
+    ph.wrap(F, "scaled_dot_product_attention", "attention")
+    ph.wrap(llama, "_attend_split", "attention")
+    ph.wrap(sampling, "next_token", "sampling")
+    ph.wrap(m.lm_head, "forward", "vocabulary head")
+    ph.wrap(bio_stage, "check_bio", "gate")
     t0 = time.perf_counter()
-    _, stats = make_bios(table, cfg, 0)
-    dt = time.perf_counter() - t0
+    try:
+        _, stats = make_bios(table, cfg, 0)
+    finally:
+        dt = time.perf_counter() - t0
+        ph.undo()
+        chat.generate = generate
+    P = w.sampler.prefix_len
+    tokens = context = sampled = 0
+    for ids, out, stopped in runs:
+        for prompt, gen, ok in zip(ids, out, stopped, strict=True):
+            fwd = len(prompt) + len(gen) - (0 if ok else 1)  # the last token is never fed back
+            tokens += fwd
+            context += fwd * P + fwd * (fwd + 1) // 2
+            sampled += len(gen) + ok
+    flops = llama.forward_flops(m.config, tokens, context, sampled)
+    phases = {k: ph.t.get(k, 0.0) for k in (
+        "prompt: matmuls & norms", "prompt: attention", "decode: matmuls & norms",
+        "decode: attention", "vocabulary head", "sampling", "gate")}  # fmt: skip
+    phases["tokenizer, Python & the rest"] = dt - sum(phases.values())
     return {"bios": n, "seconds": dt, "load_seconds": load, "dtype": w.dtype,
-            "device": w.device, "accepted_per_s": stats.lm / dt,
-            "first_try_pass_rate": stats.first_try / n, "lm_share": stats.lm / n,
-            "lm_samples_per_s": stats.attempts / dt, "rejects": dict(stats.rejects)}  # fmt: skip
+            "dtype_rule": dtype_choice(dtype)[1], "device": w.device,
+            "accepted_per_s": stats.lm / dt, "first_try_pass_rate": stats.first_try / n,
+            "lm_share": stats.lm / n, "lm_samples_per_s": stats.attempts / dt,
+            "rejects": dict(stats.rejects), "model_gflop": flops / 1e9,
+            "gflop_per_accepted": flops / max(stats.lm, 1) / 1e9,
+            "achieved_gflops": flops / dt / 1e9, "forward_tokens": tokens,
+            "phases_s": phases}  # fmt: skip
 
 
 def bench_template(n: int) -> dict:
@@ -129,10 +252,34 @@ def main() -> None:
     res["profilegen"] = r = bench_profilegen(a.rows, a.batch, a.dtype)
     print(
         f"profilegen {r['accepted_per_s']:>10.2f} accepted bios/s ({r['dtype']} on "
-        f"{r['device']}, first-try pass {r['first_try_pass_rate']:.1%}, LM share "
-        f"{r['lm_share']:.1%}, {r['rows'] if 'rows' in r else a.rows} rows, load "
-        f"{r['load_seconds']:.1f} s)"
+        f"{r['device']}, {r['dtype_rule']}; first-try pass {r['first_try_pass_rate']:.1%}, LM "
+        f"share {r['lm_share']:.1%}, {a.rows} rows, load {r['load_seconds']:.1f} s)"
     )
+    if "naive" in res:
+        x = r["accepted_per_s"] / res["naive"]["raw_per_s"]
+        print(f"           {x:>10.1f}x naive generate's raw bios/s")
+    # The roofline: torch's GEMM at the decoder's shapes, in both dtypes, in this run.
+    roof = {d: {"decode_64_rows": gemm_rate(d, 64, head=True),
+                "prompt_2048_rows": gemm_rate(d, 2048, head=False)}
+            for d in ("float32", "bfloat16")}  # fmt: skip
+    res["roofline_gflops"] = roof
+    for d, v in roof.items():
+        print(f"roofline   {d:>9s} GEMM {v['decode_64_rows']:7.1f} GFLOP/s at 64 rows, "
+              f"{v['prompt_2048_rows']:7.1f} at 2,048")  # fmt: skip
+    faster = max(roof, key=lambda d: roof[d]["decode_64_rows"])
+    res["auto_picks_faster"] = a.dtype != "auto" or r["dtype"] == faster
+    peak32 = max(roof["float32"].values())
+    own = max(roof[r["dtype"]].values()) if r["dtype"] in roof else float("nan")
+    res["fraction_of_fp32_roofline"] = r["achieved_gflops"] / peak32
+    res["fraction_of_own_roofline"] = r["achieved_gflops"] / own
+    auto = (f"; auto {'picked' if r['dtype'] == faster else 'did NOT pick'} the faster dtype "
+            f"({faster})") if a.dtype == "auto" else ""  # fmt: skip
+    print(f"achieved   {r['achieved_gflops']:7.1f} GFLOP/s = {r['gflop_per_accepted']:.1f} GFLOP "
+          f"per accepted bio x {r['accepted_per_s']:.2f}/s: {res['fraction_of_fp32_roofline']:.0%} "
+          f"of the fp32 roofline, {res['fraction_of_own_roofline']:.0%} of "
+          f"{r['dtype']}'s{auto}")  # fmt: skip
+    for k, v in r["phases_s"].items():
+        print(f"  {k:<30s} {v:7.2f} s  {v / r['seconds']:5.1%}")
     if a.json:
         with open(a.json, "w") as f:
             json.dump(res, f, indent=2)

@@ -28,17 +28,54 @@ BANNED_PIECES = ("http", "www.", "#", "@", "[", "]", "oji")
 
 
 def resolve_dtype(dtype: str) -> str:
-    """auto: bfloat16 where the CPU multiplies bf16 natively (AVX512-BF16/AMX), else float32."""
-    if dtype != "auto":
-        return dtype
+    """The compute dtype `dtype` ("auto", "float32", "bfloat16") means on this machine."""
+    return dtype_choice(dtype)[0]
 
+
+def dtype_choice(dtype: str) -> tuple[str, str]:
+    """(dtype, why). `auto` decides from the device and the CPU's features, never from a
+    timing, so every machine of one CPU type makes the same choice (and the same bytes).
+
+    bfloat16 on a CPU pays only where the matrix units run it natively *and* fast. Measured
+    on 2 cores with torch's GEMM at the decoder's shapes (64 x 576 x 1536):
+    - AMD EPYC (family 26) with AVX512-BF16: fp32 ~187 GFLOP/s, bf16 ~650: bf16;
+    - Intel Xeon with AVX512-BF16 but no AMX: fp32 ~185, bf16 ~126: float32;
+    - AMX (Intel Sapphire Rapids and later) is what torch's bf16 kernels are built for: bf16;
+    - AVX2-only CPUs have no bf16 dot product at all: float32.
+    """
+    if dtype != "auto":
+        return dtype, "asked for"
     if torch_device("bio").startswith("cuda"):
-        return "bfloat16"
+        return "bfloat16", "auto: a CUDA device"
+    flags, vendor = cpu_flags()
+    if "amx_bf16" in flags:
+        return "bfloat16", "auto: CPU with AMX-BF16"
+    if "avx512_bf16" in flags and vendor == "AuthenticAMD":
+        return "bfloat16", "auto: AMD CPU with AVX512-BF16"
+    if "avx512_bf16" in flags:
+        return "float32", "auto: AVX512-BF16 without AMX runs bf16 slower than fp32 on Intel"
+    return "float32", "auto: no native bf16 matrix instructions"
+
+
+def model_record(model: str | None, dtype: str, sha256: str) -> dict:
+    """What a stage writing with the chat model records in the provenance: `auto` resolves
+    per machine, so the dtype that actually ran and why."""
+    ran, why = dtype_choice(dtype)
+    return {"sha256": sha256, "name": model or "smollm2-135m", "dtype": ran, "dtype_rule": why,
+            "device": torch_device("bio")}  # fmt: skip
+
+
+def cpu_flags() -> tuple[set[str], str]:
+    """(feature flags, vendor id) of this machine's first CPU, from /proc/cpuinfo (Linux;
+    elsewhere none, so `auto` is float32)."""
     try:
-        flags = Path("/proc/cpuinfo").read_text()
+        text = Path("/proc/cpuinfo").read_text()
     except OSError:
-        flags = ""
-    return "bfloat16" if ("avx512_bf16" in flags or "amx_bf16" in flags) else "float32"
+        return set(), ""
+    fields = dict(
+        (k.strip(), v.strip()) for k, _, v in (ln.partition(":") for ln in text.splitlines()) if v
+    )
+    return set(fields.get("flags", "").split()), fields.get("vendor_id", "")
 
 
 def split_chat_template(tok, system: str, examples: list[tuple[str, str]]) -> tuple[str, str]:

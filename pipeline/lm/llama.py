@@ -58,6 +58,19 @@ class LMConfig:
         return {"architectures": ["LlamaForCausalLM"], "model_type": "llama", **asdict(self)}
 
 
+def forward_flops(c: LMConfig, tokens: int, context: int, sampled: int) -> int:
+    """FLOPs (2 per multiply-add) of `tokens` forward passes whose attention sees `context`
+    positions in all (prefix included), plus `sampled` vocabulary projections. What the
+    benchmark divides by the wall time: norms, RoPE and softmax are left out, as usual."""
+    q, kv = c.num_attention_heads * c.head_dim, c.num_key_value_heads * c.head_dim
+    per_layer = (
+        c.hidden_size * (q + 2 * kv) + q * c.hidden_size + 3 * c.hidden_size * c.intermediate_size
+    )
+    linear = 2 * c.num_hidden_layers * per_layer * tokens
+    attention = 4 * c.num_hidden_layers * c.num_attention_heads * c.head_dim * context
+    return linear + attention + 2 * c.hidden_size * c.vocab_size * sampled
+
+
 class RMSNorm(nn.Module):
     def __init__(self, dim: int, eps: float):
         super().__init__()
@@ -112,6 +125,27 @@ def rotate_half(x: torch.Tensor) -> torch.Tensor:
     return torch.cat((-x2, x1), dim=-1)
 
 
+def _attend_split(q, cache: "KVCache", i: int, T: int, neg: torch.Tensor) -> torch.Tensor:
+    """Attention of new tokens (q: B, heads, S, hd) over the shared prefix and the rows' own
+    slots, scored in two parts: the batch is folded into the rows of one matmul per key
+    head, so the prefix is read once instead of being copied out per row (decoding: one
+    token per row and step). Returns (B, heads, S, hd)."""
+    B, _, S, hd = q.shape
+    kvh, P = cache.prefix_k[i].shape[0], cache.prefix_k[i].shape[1]
+    g = q.shape[1] // kvh
+    # Query heads j*g..j*g+g-1 share key head j (grouped-query attention).
+    q = q.reshape(B, kvh, g * S, hd) * (1.0 / math.sqrt(hd))
+    qp = q.transpose(0, 1).reshape(kvh, B * g * S, hd)
+    sp = (qp @ cache.prefix_k[i].transpose(1, 2)).view(kvh, B, g * S, P)
+    sr = (q @ cache.k[i][:, :, :T].transpose(2, 3)).add_(neg)  # (B, kvh, g*S, T)
+    # bf16 softmax still sums in float32 inside the kernel.
+    w = torch.cat((sp.transpose(0, 1), sr), dim=-1).softmax(dim=-1)
+    wp = w[..., :P].transpose(0, 1).reshape(kvh, B * g * S, P)
+    o = (wp @ cache.prefix_v[i]).view(kvh, B, g * S, hd).transpose(0, 1)
+    o = o + w[..., P:] @ cache.v[i][:, :, :T]
+    return o.reshape(B, kvh * g, S, hd)
+
+
 class KVCache:
     """Keys and values of one batch: a shared prefix (kvh, P, hd) per layer, plus per-row
     slots (B, kvh, T, hd) that rows fill left-padded, so every row writes its next token
@@ -122,6 +156,14 @@ class KVCache:
         self.k, self.v = rows_k, rows_v
         self.valid = valid  # (B, T) bool: slot holds a real token
         self.used = 0  # slots written so far
+
+    def rows(self, a: int, b: int) -> "KVCache":
+        """Rows a..b-1 as a cache of their own, sharing this one's memory: a step on it
+        writes into this cache (its `used` is the caller's to set afterwards)."""
+        part = KVCache(self.prefix_k, self.prefix_v, [t[a:b] for t in self.k],
+                       [t[a:b] for t in self.v], self.valid[a:b])  # fmt: skip
+        part.used = self.used
+        return part
 
     def keep(self, idx: torch.Tensor) -> None:
         """Drop finished rows: attention and matmuls then cost only what is still running."""
@@ -237,17 +279,24 @@ class Llama(nn.Module):
         g = c.num_attention_heads // kvh
         nq, nk = c.num_attention_heads * hd, kvh * hd
         # Row slots a query may see: real tokens, and (among the new ones) only earlier ones.
-        # Built once per step as an additive mask, shared by all layers and query heads.
         see = cache.valid[:, None, :T].expand(B, S, T).clone()
         dev = ids.device
         see[:, :, s0:T] &= torch.ones(S, S, dtype=torch.bool, device=dev).tril()
-        neg = torch.zeros(B, 1, g * S, T, dtype=self.dtype, device=dev)
-        neg.masked_fill_(~see.repeat(1, g, 1)[:, None], float("-inf"))
+        P = cache.prefix_k[0].shape[1]
+        # A row's prompt (S > 1 tokens, most of a bio's FLOPs) goes through torch's fused
+        # attention, the prefix copied out to every row: in float32 that beats the split
+        # scores below (64 rows x 40 tokens, 2 cores: 3.6 s vs 3.9 s). Not in bfloat16 on a
+        # CPU, where torch's fused kernel is the slower one (1.69 s vs 1.13 s).
+        fused = S > 1 and (self.dtype == torch.float32 or dev.type != "cpu")
+        if fused:
+            mask = torch.cat((see.new_ones(B, S, P), see), dim=-1)[:, None]
+        else:
+            # Split scores (see _attend_decode): one additive mask for every layer and head.
+            neg = torch.zeros(B, 1, g * S, T, dtype=self.dtype, device=dev)
+            neg.masked_fill_(~see.repeat(1, g, 1)[:, None], float("-inf"))
         cos, sin = self._rope(pos)  # (B, S, hd)
         cos, sin = cos[:, None], sin[:, None]
         h = self.model.embed_tokens(ids)
-        P = cache.prefix_k[0].shape[1]
-        scale = 1.0 / math.sqrt(hd)
         for i, layer in enumerate(self.model.layers):
             a, mlp = layer.self_attn, layer.mlp
             qkv = F.linear(layer.input_layernorm(h), a.qkv)
@@ -257,19 +306,14 @@ class Llama(nn.Module):
             q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
             cache.k[i][:, :, s0:T] = k
             cache.v[i][:, :, s0:T] = v
-            # Query heads j*g..j*g+g-1 share key head j (grouped-query attention).
-            q = q.reshape(B, kvh, g * S, hd) * scale
-            # Prefix part: fold the batch into the rows of one matmul per key head, so the
-            # shared prefix is read once instead of being copied out per row.
-            qp = q.transpose(0, 1).reshape(kvh, B * g * S, hd)
-            sp = (qp @ cache.prefix_k[i].transpose(1, 2)).view(kvh, B, g * S, P)
-            sr = (q @ cache.k[i][:, :, :T].transpose(2, 3)).add_(neg)  # (B, kvh, g*S, T)
-            # bf16 softmax still sums in float32 inside the kernel.
-            w = torch.cat((sp.transpose(0, 1), sr), dim=-1).softmax(dim=-1)
-            wp = w[..., :P].transpose(0, 1).reshape(kvh, B * g * S, P)
-            o = (wp @ cache.prefix_v[i]).view(kvh, B, g * S, hd).transpose(0, 1)
-            o = o + w[..., P:] @ cache.v[i][:, :, :T]
-            o = o.reshape(B, -1, S, hd).transpose(1, 2).reshape(B, S, nq)
+            if fused:
+                pk, pv = (t[i].expand(B, -1, -1, -1) for t in (cache.prefix_k, cache.prefix_v))
+                kk = torch.cat((pk, cache.k[i][:, :, :T]), dim=2)
+                vv = torch.cat((pv, cache.v[i][:, :, :T]), dim=2)
+                o = F.scaled_dot_product_attention(q, kk, vv, attn_mask=mask, enable_gqa=True)
+            else:
+                o = _attend_split(q, cache, i, T, neg)
+            o = o.transpose(1, 2).reshape(B, S, nq)
             h = h + a.o_proj(o)
             gu = F.linear(layer.post_attention_layernorm(h), mlp.gate_up)
             gate, up = gu.chunk(2, dim=-1)

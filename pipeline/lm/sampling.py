@@ -77,6 +77,10 @@ def next_token(logits, bias, gen, seeds: np.ndarray, step: int, cfg: SampleConfi
     return pick(logits, u, cfg)
 
 
+# Rows per prompt (prefill) pass; see Sampler._batch.
+PREFILL_ROWS = 64
+
+
 class Sampler:
     """Continuations of `prefix` (token ids) for many row-specific suffixes."""
 
@@ -120,7 +124,21 @@ class Sampler:
         # Left padding: row r's first real token sits at slot S - len, position prefix_len.
         pos = self.prefix_len + (torch.arange(S)[None] - (S - lens)[:, None]).clamp_min(0)
         cache = m.new_cache(self.prefix_kv, B, S + cfg.max_new_tokens)
-        h = m.step(ids.to(dev), pos.to(dev), valid.to(dev), cache)
+        ids, pos, valid = ids.to(dev), pos.to(dev), valid.to(dev)
+        # Prompts in chunks of PREFILL_ROWS rows written into the batch's cache: decoding
+        # wants many rows (few rows per step leave the matmuls starved), while the prompt's
+        # attention copies the prefix once per row, so it wants few at a time. Each chunk
+        # runs only its own longest prompt's slots (rows are sorted by length): padding
+        # costs as much as a real token.
+        hs = []
+        for a in range(0, B, PREFILL_ROWS):
+            b = min(B, a + PREFILL_ROWS)
+            s = S - int(lens[a:b].max())
+            part = cache.rows(a, b)
+            part.used = s
+            hs.append(m.step(ids[a:b, s:], pos[a:b, s:], valid[a:b, s:], part))
+        h = torch.cat(hs)
+        cache.used = S
         seeds = np.array(seeds, dtype=np.uint64)
         alive = torch.arange(B)  # batch row -> original row (on the CPU, for bookkeeping)
         dead = torch.zeros(B, dtype=torch.bool)  # finished, but still in the batch

@@ -142,13 +142,10 @@ class PostStage(Stage):
     def models(self, cfg) -> dict:
         if cfg.posts != "lm":
             return {}
-        from pipeline.core.device import torch_device
-        from pipeline.lm.chat import resolve_dtype
+        from pipeline.lm.chat import model_record
 
         sha = cfg.dataset_fields()["bio_model_sha256"]
-        name, dtype = cfg.bio_model or "smollm2-135m", resolve_dtype(cfg.bio_dtype)
-        return {"posts": {"sha256": sha, "name": name, "dtype": dtype,
-                          "device": torch_device("bio")}}  # fmt: skip
+        return {"posts": model_record(cfg.bio_model, cfg.bio_dtype, sha)}
 
     def preflight(self, cfg) -> None:
         if cfg.posts == "lm" and cfg.posts_lm_share > 0:

@@ -111,6 +111,27 @@ def test_rows_do_not_depend_on_their_batch(tiny):
     assert other != together
 
 
+def test_prompt_chunks_give_the_rows_one_pass_gives(tiny, monkeypatch):
+    """Prompts run PREFILL_ROWS rows at a time, each chunk over its own longest prompt's
+    slots, into one decoding batch: the logits (so the tokens) are the one-pass ones."""
+    import pipeline.lm.sampling as sampling
+
+    _, m, _ = tiny
+    s = Sampler(m, [1, 7, 19, 4], stop={2}, banned=[set()])
+    cfg = sample_config(max_new_tokens=12, batch_size=8, top_k=20)
+    suffixes = [[5], [6, 7], [8, 9, 10], [11, 12, 13, 14], [15] * 6, [16, 17] * 4]
+    seeds = [11, 22, 33, 44, 55, 66]
+    one, _ = s.generate(suffixes, seeds, cfg)
+    monkeypatch.setattr(sampling, "PREFILL_ROWS", 2)
+    assert s.generate(suffixes, seeds, cfg)[0] == one
+    # and the chunks really run shorter: the widest prompt pass of the first chunk is 2
+    seen = []
+    step = m.step
+    monkeypatch.setattr(m, "step", lambda ids, *a: seen.append(ids.shape) or step(ids, *a))
+    s.generate(suffixes, seeds, cfg)
+    assert seen[:3] == [(2, 2), (2, 4), (2, 8)]
+
+
 def test_banned_tokens_are_never_sampled(tiny):
     _, m, _ = tiny
     banned = set(range(3, 97, 2))  # every odd id from 3
