@@ -33,17 +33,24 @@ def embed(texts: Sequence[str], batch: int = 64) -> np.ndarray:
     """Sentence embeddings the sentence-transformers way: mean of token states, unit norm."""
     import torch
 
+    from pipeline.core.device import set_torch_threads
+
+    set_torch_threads()
     tok, model = _minilm()
-    out = []
+    # Batches of similar length: a batch pads to its longest text (an article next to a
+    # one-line reply costs 128 tokens for both). Sorted by character count, then put back.
+    order = sorted(range(len(texts)), key=lambda i: (len(texts[i]), i))
+    out = np.zeros((len(texts), 384), np.float32)
     with torch.no_grad():
         for i in range(0, len(texts), batch):
-            enc = tok(list(texts[i : i + batch]), padding=True, truncation=True,
+            rows = order[i : i + batch]
+            enc = tok([texts[r] for r in rows], padding=True, truncation=True,
                       max_length=128, return_tensors="pt")  # fmt: skip
             h = model(**enc).last_hidden_state
             m = enc["attention_mask"][..., None].to(h.dtype)
             e = (h * m).sum(1) / m.sum(1).clamp_min(1e-9)
-            out.append(torch.nn.functional.normalize(e, dim=-1).numpy())
-    return np.concatenate(out) if out else np.zeros((0, 384), np.float32)
+            out[rows] = torch.nn.functional.normalize(e, dim=-1).numpy()
+    return out
 
 
 def mean_pairwise_cosine(texts: Sequence[str]) -> float:

@@ -145,10 +145,11 @@ def _relevance(text, child, parent, rng, sample: int) -> dict:
 
     pick = rng.choice(ok, size=min(sample, len(ok)), replace=False)
     c, p = child[pick], parent[pick]
-    r = rng.permutation(p)  # a parent of another pair: the same kind of text, unrelated
+    # A parent of another pair: the same kind of text, unrelated (and already embedded).
+    r = rng.permutation(len(p))
     e_c = embed([_TAGS.sub(" ", text[i]) for i in c])
     e_p = embed([_TAGS.sub(" ", text[i]) for i in p])
-    e_r = embed([_TAGS.sub(" ", text[i]) for i in r])
+    e_r = e_p[r]
     return {"reply_parent_cosine": float((e_c * e_p).sum(1).mean()),
             "reply_random_cosine": float((e_c * e_r).sum(1).mean())}  # fmt: skip
 
