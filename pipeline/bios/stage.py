@@ -1,8 +1,9 @@
 """Bios for a shard: the LM writes, the gate judges, rejects are resampled, then templated.
 
-Per row: up to 1 + `bio_retries` LM samples, each with its own seed; the first one that
-passes the bio gate (pipeline/lm/gate.py check_bio, told the voice the row's persona asked
-for) and is not a duplicate within the shard is kept.
+Per row: up to 1 + `bio_retries` LM samples, each with its own seed; the first one that,
+once its trailing clauses without a fact of the row are cut (writer.cut_tail), passes the
+bio gate (pipeline/lm/gate.py check_bio, told the voice the row's persona asked for) and is
+not a duplicate within the shard is kept.
 Rows still without a bio get one from the template engine, and `bio_source` says so.
 Every random choice derives from (dataset seed, global row index, attempt), so a row's
 bio does not depend on which shard or batch it lands in.
@@ -14,9 +15,9 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from pipeline.bios.prompt import persona
+from pipeline.bios.prompt import opener, persona
 from pipeline.bios.templates import template_bio
-from pipeline.bios.writer import BioWriter
+from pipeline.bios.writer import BioWriter, cut_tail
 from pipeline.config import GenerateConfig
 from pipeline.core.cache import once_per_process
 from pipeline.core.rng import row_seeds
@@ -91,7 +92,10 @@ def make_bios(
             stats.attempts += len(todo)
             left, accepted = [], 0
             for i, text, ok in zip(todo, texts, stopped, strict=True):
-                voice = "third" if persona(int(style[i])).third_person else "first"
+                p = persona(int(style[i]))
+                if ok and text:  # a trailing clause with none of the row's facts goes
+                    text = cut_tail(text, rows[i], len(opener(rows[i], p, int(style[i]))))
+                voice = "third" if p.third_person else "first"
                 reason = check_bio(text, rows[i], langs[i], voice) if ok else "too_long"
                 if reason is None and text.lower() in seen:
                     reason = "duplicate"
@@ -178,13 +182,10 @@ class BioStage(Stage):
     def models(self, cfg: GenerateConfig) -> dict:
         if cfg.bios != "lm":
             return {}
-        from pipeline.core.device import torch_device
-        from pipeline.lm.chat import resolve_dtype
+        from pipeline.lm.chat import model_record
 
-        # auto resolves per machine (bf16 where the CPU has it): record what actually ran.
         sha = cfg.dataset_fields()["bio_model_sha256"]
-        name, dtype = cfg.bio_model or "smollm2-135m", resolve_dtype(cfg.bio_dtype)
-        return {"bio": {"sha256": sha, "name": name, "dtype": dtype, "device": torch_device("bio")}}
+        return {"bio": model_record(cfg.bio_model, cfg.bio_dtype, sha)}
 
     def preflight(self, cfg: GenerateConfig) -> None:
         if cfg.bios == "lm":

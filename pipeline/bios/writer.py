@@ -12,7 +12,7 @@ from typing import Any
 
 from pipeline.bios.prompt import EXAMPLES, SYSTEM, fields_line, opener, persona
 from pipeline.lm.chat import chat_model, split_chat_template
-from pipeline.lm.gate import MAX_CHARS, clean_text
+from pipeline.lm.gate import MAX_CHARS, clean_text, unit_has_fact
 
 
 class BioWriter:
@@ -79,3 +79,36 @@ def keep_sentences(text: str, n: int) -> str:
             count += 1
         out.append(piece)
     return " ".join(out)
+
+
+# Where the last sentence of a bio may be cut: its list items and clauses.
+_PIECE = re.compile(r",\s+|;\s+|\s+(?:and|&)\s+|\s+[·|•]\s+")
+_END = re.compile(r"[^\w]*$")  # after the last letter or digit: punctuation, emoji, spaces
+_NOT_EMOJI = frozenset(" .,;:!?…·|•–—-&'\"()")
+
+
+def cut_tail(text: str, row: dict, keep: int = 0) -> str:
+    """`text` without the list items or clauses that end its last sentence after the last one
+    naming an interest, the occupation or the age of `row` ("into DIY, a great example of how
+    people can make their own business", "hip hop, wine, repeat", "İzmir, Turkish."); when
+    none after the opener does, after the last one naming the row's place or name. The first
+    `keep` characters (the primed opener) are never cut; a trailing emoji stays, a dangling
+    comma goes. What is left is the model's own words, not rewritten: the gate judges it."""
+    end = _END.search(text)
+    core, tail = text[: end.start()], text[end.start() :]
+    start = max(core.rfind(". "), core.rfind("! "), core.rfind("? ")) + 1
+    bounds = [b for b in _PIECE.finditer(core) if b.start() >= start and b.end() >= keep]
+    # Piece j (from 1) runs from bound j-1 to bound j; bound 0 ends the opener's piece.
+    ends = [b.start() for b in bounds[1:]] + [len(core)] * bool(bounds)
+    pieces = [core[b.end() : e] for b, e in zip(bounds, ends, strict=True)]
+    last = max((j for j, p in enumerate(pieces, 1) if unit_has_fact(p, row, names=False)),
+               default=None)  # fmt: skip
+    if last is None:
+        last = max((j for j, p in enumerate(pieces, 1) if unit_has_fact(p, row)), default=0)
+    dangling = any(c in ",;·|•&" for c in tail)
+    if last == len(pieces) and not dangling:
+        return text
+    out = core if last == len(pieces) else core[: bounds[last].start()]
+    emoji = "".join(c for c in tail if c not in _NOT_EMOJI)
+    out += "." if any(c in ".!?…" for c in tail) else ""
+    return f"{out} {emoji}" if emoji else out

@@ -635,11 +635,16 @@ def _wrong_pronoun(tokens: list[str], gender) -> bool:
 
 
 def check_text(
-    text: str, row: Mapping, language: str = "en", max_chars: int = MAX_CHARS
+    text: str,
+    row: Mapping,
+    language: str = "en",
+    max_chars: int = MAX_CHARS,
+    interest_jobs: bool = False,
 ) -> str | None:
     """None if `text` (already clean_text'ed) is good for `row` in `language` (a bio by
     default; posts pass their own `max_chars`), else the first failing check's reason, one of
-    REASONS."""
+    REASONS. With `interest_jobs` (bios), a job named after one of the row's interests
+    ("photographer" for Photography, "entrepreneur") is the interest, not another job."""
     if not text:
         return "empty"
     if len(text) > max_chars:
@@ -692,7 +697,8 @@ def check_text(
         return "name"
     if language == "en" and _wrong_pronoun(tokens, row.get("gender")):
         return "pronoun"
-    if language == "en" and _other_occupation(text, row.get("occupation", "")):
+    interests = tuple(row.get("interests") or ()) if interest_jobs else ()
+    if language == "en" and _other_occupation(text, row.get("occupation", ""), interests):
         return "occupation"
     return None
 
@@ -706,15 +712,23 @@ def _occupation_re() -> re.Pattern:
     return re.compile(r"\b(" + "|".join(map(re.escape, titles)) + r")s?\b", re.I)
 
 
-def _other_occupation(text: str, occupation: str) -> bool:
+def _other_occupation(text: str, occupation: str, interests: tuple[str, ...] = ()) -> bool:
     """The bio names a job from our table that is not the row's ("Cashier ... I'm a nurse");
-    a part or a whole of the row's own title ("Nurse" for "Registered nurse") is fine."""
+    a part or a whole of the row's own title ("Nurse" for "Registered nurse") is fine, and so
+    is a job named after one of `interests` ("Entrepreneur" for Entrepreneurship)."""
     own = occupation.lower()
+    liked = _interest_stems(interests)
     for m in _occupation_re().finditer(text):
         t = m.group(1).lower()
-        if t not in own and own not in t:
+        if t not in own and own not in t and stem(t.split()[-1]) not in liked:
             return True
     return False
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _interest_stems(interests: tuple[str, ...]) -> frozenset:
+    """Stems of the interests' own words ("Photography" -> "photo")."""
+    return frozenset(stem(w) for i in interests for w in _WORD.findall(i))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -725,7 +739,7 @@ def _other_occupation(text: str, occupation: str) -> bool:
 # speaks. Posts keep check_text alone (a post talks about anything).
 
 BIO_REASONS = ("narrator", "own_occupation", "occupation", "place", "family", "fortune",
-               "mashup", "no_fact")  # fmt: skip
+               "mashup", "demonym", "stray", "echo", "you", "no_fact")  # fmt: skip
 
 # Units a bio is cut into: sentences, and the fragments of a "Nurse · Austin · jazz" line.
 _UNIT_SPLIT = re.compile(r"(?<=[.!?…])\s+|\s+[·|•/—–]\s+|\s+[·|•]$|^[·|•]\s+")
@@ -737,10 +751,12 @@ _NEG = frozenset(_DATA["bio"]["negations"].split())
 _FAMILY = re.compile("|".join(_DATA["bio"]["family"].split()), re.I)
 _FORTUNE = re.compile("|".join(_DATA["bio"]["fortune"].split()), re.I)
 _JOB_NOUNS = frozenset(_DATA["bio"]["job_nouns"].split())
+# "I'm a", "as a", "also a", or an apposition (", a baker in India"), then up to three words:
+# "also a high school teacher" names its job in the third.
 _CLAIM = re.compile(
-    r"\b(?:i'm|i’m|i am|he's|he’s|she's|she’s|he is|she is|is|as|am|also|and|a part-time"
-    r"|part-time|full-time)\s+(?:also\s+|part-time\s+|full-time\s+)?an?\s+"
-    r"(?:([a-z-]+)\s+)?([a-z]+)\b",
+    r"(?:\b(?:i'm|i’m|i am|he's|he’s|she's|she’s|he is|she is|is|as|am|also|and|a part-time"
+    r"|part-time|full-time)|,)\s+(?:also\s+|part-time\s+|full-time\s+)?an?\s+"
+    r"((?:[a-z-]+\s+){0,2}[a-z]+)\b",
     re.I,
 )
 
@@ -779,9 +795,10 @@ def bio_units(text: str) -> list[str]:
     return [u for u in _UNIT_SPLIT.split(text) if u and _WORD.search(u)]
 
 
-def unit_has_fact(unit: str, row: Mapping, own: dict | None = None) -> bool:
-    """Whether one sentence or fragment names something of the row: its name or place words,
-    its age, its occupation or an interest (by stem, or a word associated with it)."""
+def unit_has_fact(unit: str, row: Mapping, own: dict | None = None, names: bool = True) -> bool:
+    """Whether one sentence or fragment names something of the row: its name or place words
+    (unless not `names`), its age, its occupation or an interest (by stem, or a word
+    associated with it)."""
     own = own or _own(row)
     age = row.get("age")
     if age is not None and re.search(rf"(?<!\d){int(age)}(?!\d)", unit):
@@ -789,7 +806,7 @@ def unit_has_fact(unit: str, row: Mapping, own: dict | None = None) -> bool:
     stems = _fact_stems(row.get("occupation") or "", tuple(row.get("interests") or ()))
     for t in TOKEN.findall(unit):
         low = t.casefold()
-        if low in own["names"] and (len(low) >= 3 or t[0].isupper()):
+        if names and low in own["names"] and (len(low) >= 3 or t[0].isupper()):
             return True
         if stem(t) in stems:
             return True
@@ -832,13 +849,15 @@ def negates_own_occupation(text: str, occupation: str) -> bool:
     return "ex-" + occupation.split()[-1].casefold() in text.casefold()
 
 
-def claims_other_job(text: str, occupation: str) -> bool:
+def claims_other_job(text: str, occupation: str, interests: tuple[str, ...] = ()) -> bool:
     """The bio says the row is a job the occupation table's regex skips ("I'm a chef" for a
-    cashier): a short job noun after "I'm a", "as a", "also a"; not a part of the row's own."""
-    own = {stem(w) for w in _WORD.findall(occupation)}
+    cashier): a short job noun in the three words after "I'm a", "as a", "also a" or an
+    apposition (", a baker"); not a part of the row's own, nor named after one of its
+    `interests` ("a good cook" for Cooking)."""
+    own = {stem(w) for w in _WORD.findall(occupation)} | _interest_stems(interests)
     for m in _CLAIM.finditer(text):
-        for w in m.groups():
-            if w and w.casefold() in _JOB_NOUNS and stem(w) not in own:
+        for w in m.group(1).split():
+            if w.casefold() in _JOB_NOUNS and stem(w) not in own:
                 return True
     return False
 
@@ -859,7 +878,7 @@ def _without_own(text: str, row: Mapping) -> str:
     Jordan and Chad are also people's names, Reading is a town and an interest."""
     for own in (row.get("city"), row.get("region"), *(row.get(f) for f in NAME_FIELDS)):
         if own:
-            text = re.sub(re.escape(own), " ", text, flags=re.I)
+            text = re.sub(rf"(?<!\w){re.escape(own)}(?!\w)", " ", text, flags=re.I)
     return text
 
 
@@ -894,7 +913,11 @@ def family_or_fortune(text: str, row: Mapping) -> str | None:
     return None
 
 
-_GLUE = r"\s+(?:in|on|into|of|from|with|at)\s+(?:the\s+|a\s+)?"
+_GLUE = r"\s+(?:in|on|into|of|from|with|at|for|about)\s+(?:the\s+|a\s+)?"
+# Interest -> the interests it may take as an object ("writing poetry"); "*": for any.
+_OBJECTS: dict[str, frozenset] = {
+    k.casefold(): frozenset(i.casefold() for i in v) for k, v in _DATA["bio"]["objects"].items()
+}
 
 
 @functools.lru_cache(maxsize=1 << 14)
@@ -908,42 +931,194 @@ def _mashup_re(interests: tuple[str, ...]) -> re.Pattern | None:
     own = "|".join(re.escape(i.casefold()) for i in sorted(interests, key=len, reverse=True))
     alt = "|".join(map(re.escape, every))
     countries = "|".join(re.escape(n) for n in sorted(_country_re()[1], key=len, reverse=True))
-    return re.compile(rf"\b(?:{own}){_GLUE}(?:{alt}|{countries}|\d+)\b|\bfrom\s+(?:{alt})\b", re.I)
+    return re.compile(
+        rf"\b(?P<a>{own})(?:{_GLUE}|\s+)(?P<b>{alt})\b"  # two interests, side by side or glued
+        rf"|\b(?:{own}){_GLUE}(?:{countries}|\d+)\b"  # an interest in a country or a year
+        rf"|\bfrom\s+(?:{alt})\b"  # from an interest
+        rf"|(?:^|[,·|•]\s*)in\s+(?:the\s+)?(?:{alt})\b",  # ", in writing" after a place
+        re.I,
+    )
 
 
 def mashup(text: str, row: Mapping) -> bool:
-    """Two facts glued by a preposition, the 135M model's favourite nonsense: an interest "in"
-    another interest, a country or a year ("DIY in history", "yoga in movies", "Politics in
-    India", "TV series in 2017"), or "from" an interest ("Cashier from Bangkok, from makeup")."""
+    """Two facts glued together, the 135M model's favourite nonsense: an interest "in" (or
+    "for", or right before) another interest, a country or a year ("DIY in history", "baking
+    for DIY", "reading skincare", "Politics in India", "TV series in 2017"), "from" an
+    interest ("Cashier from Bangkok, from makeup") or "in" one after a place ("São Jerônimo,
+    Brazil, in writing"). An interest that takes the other as its object passes ("writing
+    poetry", "investing in real estate": gate.toml's bio.objects)."""
     pat = _mashup_re(tuple(row.get("interests") or ()))
-    return pat is not None and pat.search(_without_own(text, row)) is not None
+    if pat is None:
+        return False
+    for m in pat.finditer(_without_own(text, row)):
+        a, b = m.group("a"), m.group("b")
+        if a is None:
+            return True
+        a, b = a.casefold(), b.casefold()
+        if b not in _OBJECTS.get(a, ()) and b not in _OBJECTS["*"]:
+            return True
+    return False
+
+
+_DEMONYM = re.compile(r"\b(?:" + "|".join(_DATA["bio"]["demonyms"].split()) + r")\b(?!\s+[^\W\d_])")
+
+
+@functools.cache
+def _a_country() -> re.Pattern:
+    names = "|".join(re.escape(n) for n in sorted(_country_re()[1], key=len, reverse=True))
+    return re.compile(rf"\ban?\s+(?:{names})\b(?!\s+[^\W\d_])", re.I)
+
+
+def demonym(text: str, row: Mapping) -> bool:
+    """A nationality or language standing alone, or a country with an article: a label
+    rather than a fact ("İzmir, Turkish.", "Chinese, chess", "my language is Spanish.",
+    "Jeddah, a Saudi Arabia."). "Turkish coffee" passes; so does the row's own place
+    (Spanish Fork)."""
+    rest = _without_own(text, row)
+    return _DEMONYM.search(rest) is not None or _a_country().search(rest) is not None
+
+
+_CITY_COMMON = frozenset(_DATA["bio"]["city_common"].split())
+
+
+def half_place(text: str, row: Mapping) -> bool:
+    """A word of the row's city without the rest of its name: "running in Sāhik" for Umm as
+    Sāhik. (Accents do not matter: "Sao Paulo" is São Paulo whole.)"""
+    city = row.get("city") or ""
+    words = _WORD.findall(city)
+    if len(words) < 2:
+        return False
+    rest = fold(text)
+    # GeoNames' notes in brackets ("Hacienda San Marcos [Fraccionamiento]") are not said.
+    for own in (city, _BRACKETS.sub(" ", city).strip(), row.get("region"),
+                *(row.get(f) for f in NAME_FIELDS)):  # fmt: skip
+        if own and fold(own):
+            rest = re.sub(rf"(?<!\w){re.escape(fold(own))}(?!\w)", " ", rest)
+    keep = {fold(w) for f in ("region", *NAME_FIELDS) for w in _WORD.findall(row.get(f) or "")}
+    parts = {fold(w) for w in words if len(w) >= 4} - _CITY_COMMON - keep - {""}
+    return any(w in parts for w in _WORD.findall(rest))
+
+
+@functools.cache
+def known_words() -> frozenset:
+    """Words a bio may capitalise that are not the row's: interests and their words, jobs,
+    life stages, countries, nationalities, months and days, and faker's common English words."""
+    import importlib
+
+    from pipeline.identity.interests import load_interests
+    from pipeline.identity.occupations import load_jobs
+
+    phrases = [*load_interests()[0], *(j[0] for j in load_jobs()), *_DATA["stage_words"],
+               *MONTHS, *_DATA["bio"]["demonyms"].split(),
+               *(n for ns in country_names().values() for n in ns)]  # fmt: skip
+    words = {w.casefold() for p in phrases for w in _WORD.findall(p)}
+    for v in (*_DATA["interest_words"].values(), *_DATA["stage_words"].values()):
+        words.update(v.split())
+    words.update("monday tuesday wednesday thursday friday saturday sunday".split())
+    words.update(w.casefold() for w in importlib.import_module("faker.providers.lorem.en_US")
+                 .Provider.word_list)  # fmt: skip
+    return frozenset(words)
+
+
+# What precedes the first word of a sentence or of a "Nurse · Austin" fragment.
+_SENTENCE_START = re.compile(r"(?:^|[.!?…]|\s[·|•/—–])[^\w]*$")
+
+
+def stray_word(text: str, row: Mapping) -> bool:
+    """A capitalised word inside a sentence or a list that is not the row's and not a word we
+    know: a stray place ("Masha'il", "Tokyo, Japan" for Obihiro), someone else ("Boram"), an
+    invented name ("Pusinam"), a brand or a label ("Vogue", "Astonishing"). The first word
+    of a sentence or of a fragment may be any word ("Fluent in sarcasm")."""
+    own, known = _own(row)["names"], known_words()
+    own = own | {w.casefold() for w in _WORD.findall(row.get("occupation") or "")}
+    for m in _WORD.finditer(text):
+        t = m.group()
+        if len(t) < 3 or not t[0].isupper():
+            continue
+        low = t.casefold()
+        if low in own or fold(t) in own or low in known or low.rstrip("s") in known:
+            continue
+        if not _SENTENCE_START.search(text, 0, m.start()):
+            return True
+    return False
+
+
+def _echo_key(word: str) -> str:
+    """A word without its plural, its "-ing", "-er" or "-e": "gardening" and "garden", "memes"
+    and "meme", "nurse" and "nursing" meet; "professor" and "professional" do not."""
+    w = word.casefold()
+    if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+        w = w[:-1]
+    for suf in ("ing", "er"):
+        if w.endswith(suf) and len(w) - len(suf) >= 4:
+            return w[: -len(suf)]
+    return w[:-1] if len(w) > 4 and w.endswith("e") else w
+
+
+_ECHO_FREE = frozenset(map(_echo_key, _DATA["bio"]["echo_free"].split()))
+
+
+def echo(text: str, row: Mapping) -> bool:
+    """One of the row's facts said twice, apart: "hip hop, love investing in the best of hip
+    hop", "meme, memes", "gardening and a garden", "Civil servant ... Civil Servant". A word
+    two of the row's interests share ("music" in Rock music and Music production) may repeat,
+    and so may an occupation word that is also an interest's ("Cook ... cooking")."""
+    interests = tuple(row.get("interests") or ())
+    facts = _fact_stems(row.get("occupation") or "", interests)
+    names = [_echo_key(w) for i in interests for w in _WORD.findall(i)]
+    occupation = {_echo_key(w) for w in _WORD.findall(row.get("occupation") or "")}
+    free = {k for k in names if names.count(k) > 1} | (occupation & set(names))
+    seen: dict[str, int] = {}
+    for k, t in enumerate(_WORD.findall(text)):
+        key = _echo_key(t)
+        if len(t) < 3 or key in _ECHO_FREE or stem(t) not in facts:
+            continue
+        if key in seen and seen[key] != k - 1 and key not in free:
+            return True
+        seen[key] = k
+    return False
+
+
+_YOU = re.compile(r"\b(?:you|your|yours|yourself|ya)\b", re.I)
+_TAG_LEAK = re.compile(r"\b(?:one|two|single)\s+lines?\b", re.I)  # the prompt's shape tags
 
 
 def check_bio(
     text: str, row: Mapping, language: str = "en", voice: str | None = None
 ) -> str | None:
     """check_text for a bio, then (English bios) the bio-only checks: one narrator, the row's
-    own occupation not negated, no other job, no other country, no family or fortune the row
-    does not have, and a fact of the row in every sentence or fragment. None if all pass,
-    else the first failing reason (REASONS or BIO_REASONS). `voice` is the voice asked for
-    ("first" or "third"), if known."""
-    reason = check_text(text, row, language)
+    own occupation not negated, no other job, no other country or half of its city, no family
+    or fortune the row does not have, no glued facts, no stray nationality, capitalised word
+    or repeated word, no "you", and a fact of the row in every sentence or fragment. None if
+    all pass, else the first failing reason (REASONS or BIO_REASONS). `voice` is the voice
+    asked for ("first" or "third"), if known."""
+    reason = check_text(text, row, language, interest_jobs=True)
     if reason is not None or language != "en":
         return reason
+    if _TAG_LEAK.search(text):
+        return "leak"
     occupation = row.get("occupation") or ""
     if narrator_mixed(text, row, voice):
         return "narrator"
     if negates_own_occupation(text, occupation):
         return "own_occupation"
-    if claims_other_job(text, occupation):
+    if claims_other_job(text, occupation, tuple(row.get("interests") or ())):
         return "occupation"
-    if other_country(text, row):
+    if other_country(text, row) or half_place(text, row):
         return "place"
     claim = family_or_fortune(text, row)
     if claim is not None:
         return claim
     if mashup(text, row):
         return "mashup"
+    if demonym(text, row):
+        return "demonym"
+    if stray_word(text, row):
+        return "stray"
+    if echo(text, row):
+        return "echo"
+    if _YOU.search(text):
+        return "you"
     own = _own(row)
     if not all(unit_has_fact(u, row, own) for u in bio_units(text)):
         return "no_fact"
@@ -953,10 +1128,11 @@ def check_bio(
 def contradictions(text: str, row: Mapping) -> dict[str, bool]:
     """Which claims a bio makes that its row contradicts (for the bio metrics)."""
     occupation = row.get("occupation") or ""
+    interests = tuple(row.get("interests") or ())  # "photographer" for Photography is no job
     return {
         "own_occupation": negates_own_occupation(text, occupation),
-        "other_occupation": _other_occupation(text, occupation)
-        or claims_other_job(text, occupation),
+        "other_occupation": _other_occupation(text, occupation, interests)
+        or claims_other_job(text, occupation, interests),
         "other_place": other_country(text, row)
         or _scan_places(text, TOKEN.findall(text), _own(row))[0],
         "family_or_fortune": family_or_fortune(text, row) is not None,

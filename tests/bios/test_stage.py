@@ -5,6 +5,7 @@ bios (~10 s on 2 cores): the one place CI sees the real model.
 """
 
 import importlib.util
+import re
 
 import pyarrow.parquet as pq
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from pipeline.bios import stage as bios_mod
 from pipeline.bios.prompt import opener, persona
 from pipeline.bios.stage import get_writer, make_bios
-from pipeline.bios.writer import keep_sentences
+from pipeline.bios.writer import cut_tail, keep_sentences
 from pipeline.core.rng import row_seeds
 from pipeline.errors import ProfilegenError
 from pipeline.identity.engine import make_identities
@@ -50,8 +51,10 @@ def test_real_smollm2_writes_bios_that_pass_the_gate(lm_bios):
         p = persona(seed)
         voice = "third" if p.third_person else "first"
         assert check_bio(b, r, "en", voice if s == "lm" else None) is None, (b, r)
-        if s == "lm":  # the LM continued the opener built from the row's own fields
-            assert b.startswith(opener(r, p, seed))
+        if s == "lm":  # the LM continued the opener built from the row's own fields (or
+            # only the opener is left, once a trailing clause without a fact is cut)
+            start = opener(r, p, seed)
+            assert b.startswith(start) or start.startswith(re.sub(r"[^\w]*$", "", b)), b
             assert keep_sentences(b, p.sentences) == b  # no more sentences than its shape
 
 
@@ -89,10 +92,62 @@ def test_bios_keep_their_shapes_sentences():
     assert keep_sentences("Nurse in Austin, into jazz", 1) == "Nurse in Austin, into jazz"
 
 
+ROW = {"first_name": "David", "first_name_latin": "David", "last_name": "Garcia",
+       "display_name": "David Garcia", "gender": "male", "age": 44, "country_code": "US",
+       "city": "Austin", "region": "Texas", "occupation": "Registered nurse",
+       "interests": ["Camping", "Tech gadgets"]}  # fmt: skip
+
+
+@pytest.mark.parametrize("text,keep,cut", [
+    # Clauses and list items after the last one naming an interest, the job or the age go.
+    ("Nurse in Austin, into camping, a great guy to talk about.", 22,
+     "Nurse in Austin, into camping."),
+    ("Nurse · Austin · camping, tech gadgets, repeat 🏕️", 16,
+     "Nurse · Austin · camping, tech gadgets 🏕️"),
+    ("Nurse · Austin · camping & a good life 🎉", 16, "Nurse · Austin · camping 🎉"),
+    ("David is a nurse in Austin, Turkish.", 27, "David is a nurse in Austin."),
+    ("Nurse · Austin · camping, David", 16, "Nurse · Austin · camping"),  # a name after the list
+    ("Nurse in Austin. I love camping, you know?", 22, "Nurse in Austin. I love camping."),
+    # The opener is never cut; a place after it stays when nothing names an interest.
+    ("Nurse in Austin, a great guy.", 16, "Nurse in Austin."),
+    ("Nurse in Austin, Texas.", 16, "Nurse in Austin, Texas."),
+    ("Nurse in Austin, Texas, a great guy.", 16, "Nurse in Austin, Texas."),
+    # A dangling comma goes; bios that end on a fact are left alone, and so is a sentence
+    # before the last.
+    ("Nurse · Austin · camping,", 16, "Nurse · Austin · camping"),
+    ("Nurse in Austin. I love camping and tech gadgets 🏕️", 22, None),
+    ("Nurse in Austin, a great guy. I love camping.", 22, None),
+])  # fmt: skip
+def test_trailing_clauses_without_a_fact_are_cut(text, keep, cut):
+    assert cut_tail(text, ROW, keep) == (text if cut is None else cut)
+
+
+def test_the_stage_cuts_before_the_gate_judges(lm_cfg, monkeypatch):
+    """What the model wrote after the row's facts ("a great guy to talk about") is cut and the
+    rest kept; a bio left as its bare opener is judged like any other (too short here)."""
+    table = make_identities(lm_cfg, 0).slice(0, 3)
+    writer = get_writer(lm_cfg.bio_model, lm_cfg.bio_dtype)
+    rows = table.to_pylist()
+    style = [int(s) for s in row_seeds(lm_cfg.seed, 0, 3)]
+    starts = [opener(r, persona(s), s) for r, s in zip(rows, style, strict=True)]
+    tail = ", a great guy to talk about."
+
+    def fake(rows, seeds, style, cfg):
+        return [f"{st} {r['interests'][0].lower()}{tail}" for st, r in zip(starts, rows,
+                strict=True)], [True] * len(rows)  # fmt: skip
+
+    monkeypatch.setattr(writer, "write", fake)
+    cols, _ = make_bios(table, lm_cfg, 0)
+    assert "lm" in cols[1].to_pylist()
+    for b, src, r in zip(cols[0].to_pylist(), cols[1].to_pylist(), rows, strict=True):
+        if src == "lm":
+            assert tail not in b and r["interests"][0].lower() in b
+
+
 def test_duplicate_lm_bios_are_rejected(lm_cfg, monkeypatch):
     table = make_identities(lm_cfg, 0).slice(0, 5)
     writer = get_writer(lm_cfg.bio_model, lm_cfg.bio_dtype)
-    same = "Based in a quiet town. Coffee first, then everything else."
+    same = "Based in a quiet town. Coffee comes first."
     # Only the duplicate check is under test: the gate passes anything else.
     monkeypatch.setattr(bios_mod, "check_bio", lambda *a: None)
     monkeypatch.setattr(writer, "write", lambda rows, *a: ([same] * len(rows), [True] * len(rows)))

@@ -1,8 +1,11 @@
 """The bio gate (check_bio): check_text plus what a profile bio must also be. Each check has a
 bio that fails it, with the reason, and bios that pass; posts keep check_text alone."""
 
+import re
+
 import pytest
 
+from pipeline.lm import gate
 from pipeline.lm.gate import (
     BIO_REASONS,
     REASONS,
@@ -39,6 +42,29 @@ BAD = [
     ("Nurse in Austin. Camping in tech gadgets.", "mashup"),
     ("Nurse in Austin · camping in 2017", "mashup"),
     ("Nurse from Austin, from camping, gadgets.", "mashup"),
+    # Two interests glued side by side, by "for", or "in" one after a place (issue 15's marking).
+    ("Nurse in Austin, into camping tech gadgets.", "mashup"),
+    ("Nurse in Austin. I love camping for tech gadgets.", "mashup"),
+    ("Nurse from Austin, Texas, in camping.", "mashup"),
+    # Another job in an apposition, or named in the third word after the article.
+    ("Nurse in Austin, a baker on weekends, into camping.", "occupation"),
+    ("Nurse in Austin, also a high school teacher, into camping.", "occupation"),
+    # Half of the row's city (see test_half_of_the_city_is_a_place).
+    # A nationality or language standing alone, a country with an article.
+    ("Nurse in Austin, Turkish, into camping.", "demonym"),
+    ("Nurse · Austin · Chinese, camping", "demonym"),
+    ("Nurse in Austin, a United States, into camping.", "demonym"),
+    # A capitalised word we do not know inside a sentence or list: a stray place, a label.
+    ("Nurse · Austin · camping, Pusinam", "stray"),
+    ("Nurse in Austin, into camping and Vogue.", "stray"),
+    # The same word twice, apart (an interest, or the occupation).
+    ("Nurse in Austin, into camping, tech gadgets and a camp.", "echo"),
+    ("Nurse in Austin. I love nursing and camping.", "echo"),
+    # Talking to the reader.
+    ("Nurse in Austin, into camping, you know?", "you"),
+    ("Nurse in Austin. I love camping with your friends.", "you"),
+    # The prompt's shape tag echoed.
+    ("Nurse in Austin, into camping, two lines.", "leak"),
     # A sentence or fragment with no fact of the row.
     ("Nurse in Austin. Shoe-hitting!", "no_fact"),
     ("Nurse · Austin · fluent in sarcasm", "no_fact"),
@@ -63,6 +89,11 @@ GOOD = [
     "📍 Austin | nurse | camping, gadgets",
     "David, 44, nurse in Austin.",
     "Nurse in Austin. Photos of every camping trip.",  # "photos" is no interest, camping is
+    "Nurse in Austin, into camping and Mexican food.",  # a nationality before a noun
+    "Nurse · Austin · Camping · Tech gadgets",  # capitalised interests
+    "Nurse in Austin. Camping on Sundays, DIY in the garage.",  # known words
+    "Nurse in Austin. I love camping, I love tech gadgets.",  # "I love" may repeat
+    "Nurse in Austin, weekend camping trips.",  # beside a word, not another interest
 ]
 
 
@@ -113,3 +144,68 @@ def test_contradictions_name_their_kind():
     c = contradictions("Nurse in Austin. I'm not a nurse, I'm a chef from Brazil.", ROW)
     assert c == {"own_occupation": True, "other_occupation": True, "other_place": True,
                  "family_or_fortune": False}  # fmt: skip
+
+
+def test_half_of_the_city_is_a_place():
+    cedar = row(city="Cedar Park", latitude=30.5, longitude=-97.82)
+    assert check_bio("Nurse in Cedar Park, camping near Cedar.", cedar) == "place"
+    assert check_bio("Nurse in Cedar Park, camping most weekends.", cedar) is None
+    # Accents do not matter: "Sao Paulo" is São Paulo whole.
+    sp = row(city="São Paulo", region="Sao Paulo", country_code="BR", latitude=-23.55,
+             longitude=-46.63)  # fmt: skip
+    assert check_bio("Nurse in Sao Paulo, into camping.", sp) is None
+
+
+def test_interests_that_take_an_object_are_no_mashup():
+    assert (
+        check_bio("Nurse in Austin, writing poetry.", row(interests=["Writing", "Poetry"])) is None
+    )
+    assert check_bio("Nurse in Austin, investing in real estate.",
+                     row(interests=["Investing", "Real estate"])) is None  # fmt: skip
+    assert check_bio("Nurse in Austin, reading skincare.",
+                     row(interests=["Reading", "Skincare"])) == "mashup"  # fmt: skip
+
+
+def test_a_job_named_after_an_interest_is_the_interest():
+    photos = row(interests=["Photography", "Camping"])
+    assert check_bio("Nurse in Austin, camping and a keen photographer.", photos) is None
+    assert check_bio("Nurse in Austin, camping and a keen photographer.", ROW) == "occupation"
+    assert check_bio("Nurse in Austin, camping fan and entrepreneur.",
+                     row(interests=["Entrepreneurship", "Camping"])) is None  # fmt: skip
+    cook = row(occupation="Cook", interests=["Cooking", "Camping"])
+    assert check_bio("Cook in Austin, into cooking and camping.", cook) is None  # no echo
+
+
+def test_nationality_of_the_rows_own_place_passes():
+    fork = row(city="Spanish Fork", region="Utah", latitude=40.11, longitude=-111.65)
+    assert check_bio("Nurse in Spanish Fork, into camping.", fork) is None
+    # A name inside a word is not the name: "Nam" in "Vietnamese".
+    nam = row(first_name="Nam", first_name_latin="Nam", display_name="Nam Garcia")
+    assert check_bio("Nurse in Austin, Vietnamese, into camping.", nam) == "demonym"
+
+
+NEVER = re.compile(r"(?!)")
+CEDAR = row(city="Cedar Park", latitude=30.5, longitude=-97.82)
+# Issue 15's second round: each bio fails one check only; with that check off, it passes.
+ALONE = [
+    ("Nurse in Austin, into camping tech gadgets.", ROW, "mashup", lambda *a: False),
+    ("Nurse from Austin, Texas, in camping.", ROW, "mashup", lambda *a: False),
+    ("Nurse in Austin, also a high school teacher, into camping.", ROW, "claims_other_job",
+     lambda *a: False),
+    ("Nurse in Austin, a baker on weekends, into camping.", ROW, "claims_other_job",
+     lambda *a: False),
+    ("Nurse in Cedar Park, camping near Cedar.", CEDAR, "half_place", lambda *a: False),
+    ("Nurse in Austin, Turkish, into camping.", ROW, "demonym", lambda *a: False),
+    ("Nurse in Austin, a United States, into camping.", ROW, "demonym", lambda *a: False),
+    ("Nurse · Austin · camping, Pusinam", ROW, "stray_word", lambda *a: False),
+    ("Nurse in Austin, into camping, tech gadgets and a camp.", ROW, "echo", lambda *a: False),
+    ("Nurse in Austin. I love camping with your friends.", ROW, "_YOU", NEVER),
+    ("Nurse in Austin, into camping, two lines.", ROW, "_TAG_LEAK", NEVER),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text,r,check,off", ALONE)
+def test_each_new_check_fails_alone(monkeypatch, text, r, check, off):
+    assert check_bio(text, r) is not None
+    monkeypatch.setattr(gate, check, off)
+    assert check_bio(text, r) is None
