@@ -16,6 +16,7 @@ import numpy as np
 from pipeline.avatars.conditions import CONDITIONS
 from pipeline.avatars.corpus import Corpus, build_corpus, load_folder
 from pipeline.avatars.gan import AvatarGAN
+from pipeline.avatars.gate import READBACK_NET
 from pipeline.avatars.metrics import (
     AttributeNet,
     attribute_accuracy,
@@ -31,8 +32,8 @@ from pipeline.core.device import set_torch_threads
 from pipeline.core.files import atomic_write
 from pipeline.errors import ProfilegenError
 
-MODELS = Path(__file__).resolve().parents[2] / "models"
-SHIPPED_NET = MODELS / "attribute-net-64"
+# The shipped net: also the avatar gate's judge (generate reads avatars back with it).
+SHIPPED_NET = READBACK_NET
 NET_CORPUS = dict(n=8000, size=64, seed=12345)  # the attribute net's own training images
 REFERENCE_SEED = 999  # held-out real images for KID/FID/PR: not the GAN's training set
 FAKE_SEED_BASE = 10**9

@@ -16,3 +16,8 @@ class Options(BaseModel):
     avatar_size: int | None = Field(
         None, ge=16, le=1024, description="resize avatars to this many pixels (default: native)"
     )
+    # Like bio_retries: 0 draws one image per row, as before the option existed (same hash).
+    avatar_retries: int = Field(
+        3, ge=0, le=10, description="redraws of an avatar whose gender, age band or skin tone "
+        "reads back (attribute net) other than the row's, the best-agreeing draw kept; 0: off",
+    )  # fmt: skip
