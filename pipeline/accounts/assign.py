@@ -19,7 +19,7 @@ from importlib import resources
 import numpy as np
 
 from pipeline.accounts.options import BOT_CLASSES
-from pipeline.core.rng import row_seeds, splitmix64
+from pipeline.core.rng import row_seeds, splitmix64, unit
 
 TYPES = ("human", *BOT_CLASSES)
 SPLITS = ("train", "validation", "test")
@@ -39,7 +39,7 @@ def table() -> dict:
 
 
 def _uniform(seed: int, start: int, n: int, salt: int) -> np.ndarray:
-    return (row_seeds(seed, start, n, salt) >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+    return unit(row_seeds(seed, start, n, salt))
 
 
 @dataclass
@@ -81,7 +81,7 @@ def assign(cfg, start: int, n: int) -> Accounts:
     # The split: from the row, or from the campaign for its members.
     key = np.where(astro, campaign, -1 - (start + np.arange(n)))
     h = splitmix64((key.astype(np.uint64) ^ np.uint64(seed)) + np.uint64(_SPLIT))
-    u = (h >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+    u = unit(h)
     split = np.searchsorted(np.cumsum(SPLIT_SHARES), u, "right").astype(np.int8)
     split = np.minimum(split, len(SPLITS) - 1)
 

@@ -26,6 +26,7 @@ from pipeline.accounts.assign import (
     SPLITS,
     TYPES,
     Accounts,
+    _uniform,
     assign,
     n_campaigns,
 )
@@ -33,7 +34,7 @@ from pipeline.accounts.assign import (
     table as account_table,
 )
 from pipeline.core.files import sha256_file
-from pipeline.core.rng import row_seeds
+from pipeline.core.rng import row_seeds, seeds_at
 from pipeline.stages import Check, ShardContext, Stage
 
 ACCOUNTS_VERSION = 1  # bump when the assignment or the tells change (part of the config hash)
@@ -59,7 +60,7 @@ _S = 0xACC0  # salts of this stage's own draws
 
 
 def _u(seed: int, start: int, n: int, salt: int) -> np.ndarray:
-    return (row_seeds(seed, start, n, _S + salt) >> np.uint64(11)).astype(float) / float(1 << 53)
+    return _uniform(seed, start, n, _S + salt)
 
 
 def _lognormal(u: np.ndarray, median: float, sigma: float, u2: np.ndarray) -> np.ndarray:
@@ -284,8 +285,7 @@ def _profile_tells(cfg, start: int, t: pa.Table, a: Accounts) -> pa.Table:
     new = ref - (days * DAY).astype(np.int64)
     camp = a.campaign > 0
     if camp.any():
-        burst = np.array([20 + (int(row_seeds(seed, int(c), 1, _S + 51)[0]) % 600)
-                          for c in a.campaign[camp]])  # fmt: skip
+        burst = 20 + (seeds_at(seed, a.campaign[camp], _S + 51) % np.uint64(600)).astype(np.int64)
         new[camp] = ref - burst * DAY + (_u(seed, start, n, 3)[camp] * 3 * DAY).astype(np.int64)
     new = np.clip(new, b13, ref - 1)
     created = np.where(young & (new < ref), new, created)
@@ -337,9 +337,9 @@ def _bios(cfg, start: int, t: pa.Table, a: Accounts) -> tuple[pa.Array, pa.Array
     num = (2 + _u(seed, start, n, 21) * 48).astype(int)
     code = row_seeds(seed, start, n, _S + 22)
     themes: list[str | None] = [None] * n
+    theme = {c: "\x1f".join(campaign_theme(seed, c)) for c in np.unique(a.campaign).tolist() if c}
     for i in np.flatnonzero(a.campaign > 0):
-        cause, tag = campaign_theme(seed, int(a.campaign[i]))
-        themes[i] = f"{cause}\x1f{tag}"
+        themes[i] = theme[int(a.campaign[i])]
     out: list[str | None] = [None] * n
     seen: set[str] = set()
     for i in np.flatnonzero(a.bio != ""):

@@ -24,13 +24,24 @@ def splitmix64_int(z: int) -> int:
     return z ^ (z >> 31)
 
 
+def unit(z: np.ndarray) -> np.ndarray:
+    """U[0,1) from 64-bit hash words: their top 53 bits, every double in the range equally
+    likely. The one way a hash becomes a uniform."""
+    return (z >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
 def row_seeds(seed: int, start: int, n: int, salt: int = 0) -> np.ndarray:
     """SplitMix64 of (seed, global row index, salt): independent streams per row, and a row's
     stream does not depend on which shard or batch holds it."""
+    return seeds_at(seed, np.arange(start, start + n, dtype=np.uint64), salt)
+
+
+def seeds_at(seed: int, index: np.ndarray, salt: int = 0) -> np.ndarray:
+    """row_seeds at any indices (rows, campaigns): seeds_at(s, [i], k) == row_seeds(s, i, 1, k)."""
     with np.errstate(over="ignore"):
         z = np.uint64(seed) * np.uint64(0xD1B54A32D192ED03)
         z = z + np.uint64(salt) * np.uint64(0x8CB92BA72F3D8DD7)
-        z = z + (np.arange(start, start + n, dtype=np.uint64) + np.uint64(1)) * GOLDEN
+        z = z + (np.asarray(index).astype(np.uint64) + np.uint64(1)) * GOLDEN
         return splitmix64(z)
 
 

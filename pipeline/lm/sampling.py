@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from pipeline.core.rng import GOLDEN, splitmix64
+from pipeline.core.rng import GOLDEN, splitmix64, unit
 from pipeline.core.stop import check_stop
 from pipeline.lm.llama import Llama
 
@@ -51,7 +51,7 @@ def uniforms(seeds: np.ndarray, step: int) -> np.ndarray:
     """One U[0,1) per row from SplitMix64(seed + golden * (step+1)): stateless and cheap."""
     with np.errstate(over="ignore"):
         z = splitmix64(seeds.astype(np.uint64) + GOLDEN * np.uint64(step + 1))
-    return (z >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+    return unit(z)
 
 
 def pick(logits: torch.Tensor, u: torch.Tensor, cfg: SampleConfig) -> torch.Tensor:

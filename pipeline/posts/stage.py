@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from pipeline import stages
 from pipeline.core.arrays import Lookup
-from pipeline.core.rng import mix63, row_seeds, splitmix64_int
+from pipeline.core.rng import mix63, row_seeds, splitmix64_int, unit
 from pipeline.core.stop import check_stop
 from pipeline.errors import ProfilegenError
 from pipeline.lm.gate import HASHTAG_RE, check_text
@@ -219,8 +219,7 @@ class PostStage(Stage):
         usernames = t["username"].combine_chunks()
         lm = np.zeros(m, dtype=bool)
         if cfg.posts == "lm":
-            u = row_seeds(cfg.seed, 0, m, salt=0x1F) >> np.uint64(11)
-            lm = (u.astype(np.float64) / float(1 << 53) < cfg.posts_lm_share) & (
+            lm = (unit(row_seeds(cfg.seed, 0, m, salt=0x1F)) < cfg.posts_lm_share) & (
                 (p.kind == POST) | (p.kind == REPLY))  # fmt: skip
         starts = np.minimum(np.arange(cfg.n_shards + 1) * cfg.shard_rows, cfg.rows)
         bounds = np.searchsorted(p.author, starts)
