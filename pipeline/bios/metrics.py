@@ -24,11 +24,17 @@ import numpy as np
 
 from pipeline.core.text import distinct_n
 from pipeline.lm.embed import mean_pairwise_cosine
-from pipeline.lm.gate import bio_units, contradictions, has_leak, narrator_mixed, unit_has_fact
+from pipeline.lm.gate import (
+    acronym_defect,
+    bio_units,
+    contradictions,
+    has_leak,
+    narrator_mixed,
+    unit_has_fact,
+)
 
 _SEPARATOR = re.compile(r"\s[·|•]\s|\s[·|•]$")
 _EMOJI = re.compile("[\u2600-\u27bf\U0001f000-\U0001faff]")
-_BROKEN_CASE = re.compile(r"\b[a-z][A-Z]+\b")  # "hR", "cTO", "tV" (not "iPhone")
 
 
 def bio_shape(text: str) -> str:
@@ -38,19 +44,6 @@ def bio_shape(text: str) -> str:
         return "fragments"
     n = len(bio_units(text))
     return ("one_sentence", "two_sentences")[n - 1] if 1 <= n <= 2 else "three_plus"
-
-
-def acronym_defect(text: str, row: dict) -> bool:
-    """A lower-case letter glued to capitals ("hR manager"), or an acronym of the row's own
-    occupation or interests written in another case ("Cto", "Diy")."""
-    if _BROKEN_CASE.search(text):
-        return True
-    for field in (row.get("occupation") or "", *(row.get("interests") or ())):
-        for w in re.findall(r"\b\w*[A-Z]\w*[A-Z]\w*\b", field):  # CTO, HR, DevOps, DIY
-            found = re.findall(rf"\b{re.escape(w)}\b", text, re.I)
-            if any(f != w for f in found):
-                return True
-    return False
 
 
 def person_metrics(bios: Sequence[str], rows: Sequence[dict]) -> dict:

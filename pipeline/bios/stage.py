@@ -94,7 +94,8 @@ def make_bios(
             for i, text, ok in zip(todo, texts, stopped, strict=True):
                 p = persona(int(style[i]))
                 if ok and text:  # a trailing clause with none of the row's facts goes
-                    text = cut_tail(text, rows[i], len(opener(rows[i], p, int(style[i]))))
+                    keep = len(opener(rows[i], p, int(style[i])))
+                    text = cut_tail(text, rows[i], keep, p.emoji)
                 voice = "third" if p.third_person else "first"
                 reason = check_bio(text, rows[i], langs[i], voice) if ok else "too_long"
                 if reason is None and text.lower() in seen:

@@ -85,17 +85,23 @@ def keep_sentences(text: str, n: int) -> str:
 _PIECE = re.compile(r",\s+|;\s+|\s+(?:and|&)\s+|\s+[·|•]\s+")
 _END = re.compile(r"[^\w]*$")  # after the last letter or digit: punctuation, emoji, spaces
 _NOT_EMOJI = frozenset(" .,;:!?…·|•–—-&'\"()")
+_DANGLING = re.compile(r"\s+(?:and|or|but|with|&)$", re.I)  # "DIY and 👩️🌞"
 
 
-def cut_tail(text: str, row: dict, keep: int = 0) -> str:
+def cut_tail(text: str, row: dict, keep: int = 0, emoji: bool = True) -> str:
     """`text` without the list items or clauses that end its last sentence after the last one
     naming an interest, the occupation or the age of `row` ("into DIY, a great example of how
     people can make their own business", "hip hop, wine, repeat", "İzmir, Turkish."); when
     none after the opener does, after the last one naming the row's place or name. The first
-    `keep` characters (the primed opener) are never cut; a trailing emoji stays, a dangling
-    comma goes. What is left is the model's own words, not rewritten: the gate judges it."""
+    `keep` characters (the primed opener) are never cut; a dangling comma or "and" goes, and
+    so does a trailing emoji unless the row's persona asked for one (`emoji`: the model adds one to
+    about as many bios whether asked or not). What is left is the model's own words, not
+    rewritten: the gate judges it."""
     end = _END.search(text)
     core, tail = text[: end.start()], text[end.start() :]
+    conj = _DANGLING.search(core)
+    if conj and conj.start() >= keep:
+        core = core[: conj.start()].rstrip(",;")
     start = max(core.rfind(". "), core.rfind("! "), core.rfind("? ")) + 1
     bounds = [b for b in _PIECE.finditer(core) if b.start() >= start and b.end() >= keep]
     # Piece j (from 1) runs from bound j-1 to bound j; bound 0 ends the opener's piece.
@@ -105,10 +111,10 @@ def cut_tail(text: str, row: dict, keep: int = 0) -> str:
                default=None)  # fmt: skip
     if last is None:
         last = max((j for j, p in enumerate(pieces, 1) if unit_has_fact(p, row)), default=0)
-    dangling = any(c in ",;·|•&" for c in tail)
-    if last == len(pieces) and not dangling:
+    icons = "".join(c for c in tail if c not in _NOT_EMOJI)
+    dangling = any(c in ",;·|•&" for c in tail) or conj is not None and conj.start() >= keep
+    if last == len(pieces) and not dangling and (emoji or not icons):
         return text
     out = core if last == len(pieces) else core[: bounds[last].start()]
-    emoji = "".join(c for c in tail if c not in _NOT_EMOJI)
     out += "." if any(c in ".!?…" for c in tail) else ""
-    return f"{out} {emoji}" if emoji else out
+    return f"{out} {icons}" if icons and emoji else out

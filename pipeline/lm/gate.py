@@ -739,7 +739,7 @@ def _interest_stems(interests: tuple[str, ...]) -> frozenset:
 # speaks. Posts keep check_text alone (a post talks about anything).
 
 BIO_REASONS = ("narrator", "own_occupation", "occupation", "place", "family", "fortune",
-               "mashup", "demonym", "stray", "echo", "you", "no_fact")  # fmt: skip
+               "mashup", "demonym", "stray", "echo", "you", "case", "no_fact")  # fmt: skip
 
 # Units a bio is cut into: sentences, and the fragments of a "Nurse · Austin · jazz" line.
 _UNIT_SPLIT = re.compile(r"(?<=[.!?…])\s+|\s+[·|•/—–]\s+|\s+[·|•]$|^[·|•]\s+")
@@ -1079,6 +1079,22 @@ def echo(text: str, row: Mapping) -> bool:
     return False
 
 
+_BROKEN_CASE = re.compile(r"\b[a-z][A-Z]+\b")  # "hR", "cTO", "tV" (not "iPhone")
+
+
+def acronym_defect(text: str, row: Mapping) -> bool:
+    """A lower-case letter glued to capitals ("hR manager"), or an acronym of the row's own
+    occupation or interests written in another case ("Cto", "Diy", "devOps")."""
+    if _BROKEN_CASE.search(text):
+        return True
+    for field in (row.get("occupation") or "", *(row.get("interests") or ())):
+        for w in re.findall(r"\b\w*[A-Z]\w*[A-Z]\w*\b", field):  # CTO, HR, DevOps, DIY
+            found = re.findall(rf"\b{re.escape(w)}\b", text, re.I)
+            if any(f != w for f in found):
+                return True
+    return False
+
+
 _YOU = re.compile(r"\b(?:you|your|yours|yourself|ya)\b", re.I)
 _TAG_LEAK = re.compile(r"\b(?:one|two|single)\s+lines?\b", re.I)  # the prompt's shape tags
 
@@ -1089,7 +1105,8 @@ def check_bio(
     """check_text for a bio, then (English bios) the bio-only checks: one narrator, the row's
     own occupation not negated, no other job, no other country or half of its city, no family
     or fortune the row does not have, no glued facts, no stray nationality, capitalised word
-    or repeated word, no "you", and a fact of the row in every sentence or fragment. None if
+    or repeated word, no "you", no acronym in the wrong case, and a fact of the row in every
+    sentence or fragment. None if
     all pass, else the first failing reason (REASONS or BIO_REASONS). `voice` is the voice
     asked for ("first" or "third"), if known."""
     reason = check_text(text, row, language, interest_jobs=True)
@@ -1119,6 +1136,8 @@ def check_bio(
         return "echo"
     if _YOU.search(text):
         return "you"
+    if acronym_defect(text, row):
+        return "case"
     own = _own(row)
     if not all(unit_has_fact(u, row, own) for u in bio_units(text)):
         return "no_fact"

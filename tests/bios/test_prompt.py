@@ -5,7 +5,16 @@ import re
 
 import pytest
 
-from pipeline.bios.prompt import EXAMPLES, SHAPES, SYSTEM, Persona, fields_line, opener, persona
+from pipeline.bios.prompt import (
+    EMOJI_SHARE,
+    EXAMPLES,
+    SHAPES,
+    SYSTEM,
+    Persona,
+    fields_line,
+    opener,
+    persona,
+)
 from pipeline.identity.interests import load_interests
 from pipeline.identity.occupations import load_jobs
 
@@ -40,7 +49,7 @@ def test_shapes_are_drawn_with_their_stated_shares():
     for shape, (share, _, _) in SHAPES.items():
         assert abs(sum(p.shape == shape for p in drawn) / len(drawn) - share) < 0.015, shape
     assert not any(p.third_person for p in drawn if p.shape == "fragments")  # no narrator
-    assert 0.3 < sum(p.emoji for p in drawn) / len(drawn) < 0.4
+    assert abs(sum(p.emoji for p in drawn) / len(drawn) - EMOJI_SHARE) < 0.015
 
 
 def test_examples_only_use_their_own_facts():

@@ -115,11 +115,25 @@ ROW = {"first_name": "David", "first_name_latin": "David", "last_name": "Garcia"
     # A dangling comma goes; bios that end on a fact are left alone, and so is a sentence
     # before the last.
     ("Nurse · Austin · camping,", 16, "Nurse · Austin · camping"),
+    ("Nurse · Austin · camping and 🌞", 16, "Nurse · Austin · camping 🌞"),
     ("Nurse in Austin. I love camping and tech gadgets 🏕️", 22, None),
     ("Nurse in Austin, a great guy. I love camping.", 22, None),
 ])  # fmt: skip
 def test_trailing_clauses_without_a_fact_are_cut(text, keep, cut):
     assert cut_tail(text, ROW, keep) == (text if cut is None else cut)
+
+
+def test_an_emoji_the_persona_did_not_ask_for_is_cut():
+    assert (
+        cut_tail("Nurse · Austin · camping 🏕️", ROW, 16, emoji=False) == "Nurse · Austin · camping"
+    )
+    assert cut_tail("Nurse in Austin, into camping. 🏕️", ROW, 16, emoji=False) == (
+        "Nurse in Austin, into camping."
+    )
+    assert cut_tail("Nurse in Austin, into camping 🏕️ and tech gadgets.", ROW, 16, emoji=False) == (
+        "Nurse in Austin, into camping 🏕️ and tech gadgets."  # inside the text it stays
+    )
+    assert cut_tail("Nurse · Austin · camping 🏕️", ROW, 16) == "Nurse · Austin · camping 🏕️"
 
 
 def test_the_stage_cuts_before_the_gate_judges(lm_cfg, monkeypatch):

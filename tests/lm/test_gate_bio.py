@@ -63,6 +63,8 @@ BAD = [
     # Talking to the reader.
     ("Nurse in Austin, into camping, you know?", "you"),
     ("Nurse in Austin. I love camping with your friends.", "you"),
+    # An acronym in the wrong case (eval-bios counts them: the target is none).
+    ("Nurse in Austin, into camping and tech gadgets, hR friendly.", "case"),
     # The prompt's shape tag echoed.
     ("Nurse in Austin, into camping, two lines.", "leak"),
     # A sentence or fragment with no fact of the row.
@@ -201,6 +203,8 @@ ALONE = [
     ("Nurse in Austin, into camping, tech gadgets and a camp.", ROW, "echo", lambda *a: False),
     ("Nurse in Austin. I love camping with your friends.", ROW, "_YOU", NEVER),
     ("Nurse in Austin, into camping, two lines.", ROW, "_TAG_LEAK", NEVER),
+    ("Nurse in Austin, into camping and devOps.", row(occupation="DevOps engineer"),
+     "acronym_defect", lambda *a: False),
 ]  # fmt: skip
 
 
