@@ -739,7 +739,7 @@ def _interest_stems(interests: tuple[str, ...]) -> frozenset:
 # speaks. Posts keep check_text alone (a post talks about anything).
 
 BIO_REASONS = ("narrator", "own_occupation", "occupation", "place", "family", "fortune",
-               "mashup", "demonym", "stray", "echo", "you", "case", "no_fact")  # fmt: skip
+               "mashup", "label", "stray", "echo", "you", "case", "no_fact")  # fmt: skip
 
 # Units a bio is cut into: sentences, and the fragments of a "Nurse · Austin · jazz" line.
 _UNIT_SPLIT = re.compile(r"(?<=[.!?…])\s+|\s+[·|•/—–]\s+|\s+[·|•]$|^[·|•]\s+")
@@ -817,8 +817,13 @@ def narrator_mixed(text: str, row: Mapping, voice: str | None = None) -> bool:
     """First person ("I", "my") and a third-person reference to the row's person ("he", "she",
     or the first name as a subject: "Meet Vu", "Vu is") in one bio. With the `voice` asked
     for ("first": the person's own words or a fragments line; "third"), a bio in the other
-    voice mixes too ("Cleaner | Kawagoe | politics, he loves ...")."""
-    words = {t.casefold() for t in TOKEN.findall(text)}
+    voice mixes too ("Cleaner | Kawagoe | politics, he loves ..."). The row's city and region
+    say nothing of the narrator (the "I" of Ban I Chang)."""
+    place = text
+    for own in (row.get("city"), row.get("region")):
+        if own:
+            place = re.sub(rf"(?<!\w){re.escape(own)}(?!\w)", " ", place, flags=re.I)
+    words = {t.casefold() for t in TOKEN.findall(place)}
     if voice == "first" and words & THIRD_WORDS:
         return True
     if not words & FIRST_WORDS:
@@ -961,6 +966,9 @@ def mashup(text: str, row: Mapping) -> bool:
 
 
 _DEMONYM = re.compile(r"\b(?:" + "|".join(_DATA["bio"]["demonyms"].split()) + r")\b(?!\s+[^\W\d_])")
+_LONE = re.compile(
+    r"\b(?:" + "|".join(_DATA["bio"]["lone_words"].split()) + r")\b(?!\s+[^\W\d_])", re.I
+)
 
 
 @functools.cache
@@ -969,13 +977,14 @@ def _a_country() -> re.Pattern:
     return re.compile(rf"\ban?\s+(?:{names})\b(?!\s+[^\W\d_])", re.I)
 
 
-def demonym(text: str, row: Mapping) -> bool:
-    """A nationality or language standing alone, or a country with an article: a label
-    rather than a fact ("İzmir, Turkish.", "Chinese, chess", "my language is Spanish.",
-    "Jeddah, a Saudi Arabia."). "Turkish coffee" passes; so does the row's own place
-    (Spanish Fork)."""
+def lone_label(text: str, row: Mapping) -> bool:
+    """A nationality, a language or an adjective standing alone, or a country with an
+    article: a label rather than a fact ("İzmir, Turkish.", "Chinese, chess", "my language is
+    Spanish.", "real estate and sustainable", "Jeddah, a Saudi Arabia."). Before a noun they
+    name a thing and pass ("Turkish coffee", "sustainable living"); so does the row's own
+    place (Spanish Fork)."""
     rest = _without_own(text, row)
-    return _DEMONYM.search(rest) is not None or _a_country().search(rest) is not None
+    return any(p.search(rest) is not None for p in (_DEMONYM, _LONE, _a_country()))
 
 
 _CITY_COMMON = frozenset(_DATA["bio"]["city_common"].split())
@@ -1044,12 +1053,12 @@ def stray_word(text: str, row: Mapping) -> bool:
 
 
 def _echo_key(word: str) -> str:
-    """A word without its plural, its "-ing", "-er" or "-e": "gardening" and "garden", "memes"
-    and "meme", "nurse" and "nursing" meet; "professor" and "professional" do not."""
+    """A word without its plural, its "-ing", "-er", "-ed" or "-e": "gardening" and "garden",
+    "memes" and "meme", "nurse" and "nursing" meet; "professor" and "professional" do not."""
     w = word.casefold()
     if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
         w = w[:-1]
-    for suf in ("ing", "er"):
+    for suf in ("ing", "er", "ed"):
         if w.endswith(suf) and len(w) - len(suf) >= 4:
             return w[: -len(suf)]
     return w[:-1] if len(w) > 4 and w.endswith("e") else w
@@ -1059,8 +1068,9 @@ _ECHO_FREE = frozenset(map(_echo_key, _DATA["bio"]["echo_free"].split()))
 
 
 def echo(text: str, row: Mapping) -> bool:
-    """One of the row's facts said twice, apart: "hip hop, love investing in the best of hip
-    hop", "meme, memes", "gardening and a garden", "Civil servant ... Civil Servant". A word
+    """One of the row's facts said twice: "hip hop, love investing in the best of hip hop",
+    "meme, memes", "gardening and a garden", "crafted craft beer", "Civil servant ... Civil
+    Servant". A word
     two of the row's interests share ("music" in Rock music and Music production) may repeat,
     and so may an occupation word that is also an interest's ("Cook ... cooking")."""
     interests = tuple(row.get("interests") or ())
@@ -1068,14 +1078,14 @@ def echo(text: str, row: Mapping) -> bool:
     names = [_echo_key(w) for i in interests for w in _WORD.findall(i)]
     occupation = {_echo_key(w) for w in _WORD.findall(row.get("occupation") or "")}
     free = {k for k in names if names.count(k) > 1} | (occupation & set(names))
-    seen: dict[str, int] = {}
-    for k, t in enumerate(_WORD.findall(text)):
+    seen: set[str] = set()
+    for t in _WORD.findall(text):
         key = _echo_key(t)
         if len(t) < 3 or key in _ECHO_FREE or stem(t) not in facts:
             continue
-        if key in seen and seen[key] != k - 1 and key not in free:
+        if key in seen and key not in free:
             return True
-        seen[key] = k
+        seen.add(key)
     return False
 
 
@@ -1104,7 +1114,7 @@ def check_bio(
 ) -> str | None:
     """check_text for a bio, then (English bios) the bio-only checks: one narrator, the row's
     own occupation not negated, no other job, no other country or half of its city, no family
-    or fortune the row does not have, no glued facts, no stray nationality, capitalised word
+    or fortune the row does not have, no glued facts, no lone label, stray capitalised word
     or repeated word, no "you", no acronym in the wrong case, and a fact of the row in every
     sentence or fragment. None if
     all pass, else the first failing reason (REASONS or BIO_REASONS). `voice` is the voice
@@ -1128,8 +1138,8 @@ def check_bio(
         return claim
     if mashup(text, row):
         return "mashup"
-    if demonym(text, row):
-        return "demonym"
+    if lone_label(text, row):
+        return "label"
     if stray_word(text, row):
         return "stray"
     if echo(text, row):

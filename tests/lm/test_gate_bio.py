@@ -50,15 +50,17 @@ BAD = [
     ("Nurse in Austin, a baker on weekends, into camping.", "occupation"),
     ("Nurse in Austin, also a high school teacher, into camping.", "occupation"),
     # Half of the row's city (see test_half_of_the_city_is_a_place).
-    # A nationality or language standing alone, a country with an article.
-    ("Nurse in Austin, Turkish, into camping.", "demonym"),
-    ("Nurse · Austin · Chinese, camping", "demonym"),
-    ("Nurse in Austin, a United States, into camping.", "demonym"),
+    # A nationality, language or adjective standing alone, a country with an article.
+    ("Nurse in Austin, Turkish, into camping.", "label"),
+    ("Nurse · Austin · Chinese, camping", "label"),
+    ("Nurse in Austin, a United States, into camping.", "label"),
+    ("Nurse · Austin · tech gadgets and sustainable 🎉", "label"),
     # A capitalised word we do not know inside a sentence or list: a stray place, a label.
     ("Nurse · Austin · camping, Pusinam", "stray"),
     ("Nurse in Austin, into camping and Vogue.", "stray"),
     # The same word twice, apart (an interest, or the occupation).
     ("Nurse in Austin, into camping, tech gadgets and a camp.", "echo"),
+    ("Nurse in Austin, tech gadgets and expertly camped camping.", "echo"),
     ("Nurse in Austin. I love nursing and camping.", "echo"),
     # Talking to the reader.
     ("Nurse in Austin, into camping, you know?", "you"),
@@ -92,6 +94,7 @@ GOOD = [
     "David, 44, nurse in Austin.",
     "Nurse in Austin. Photos of every camping trip.",  # "photos" is no interest, camping is
     "Nurse in Austin, into camping and Mexican food.",  # a nationality before a noun
+    "Nurse in Austin, into camping and sustainable tech gadgets.",
     "Nurse · Austin · Camping · Tech gadgets",  # capitalised interests
     "Nurse in Austin. Camping on Sundays, DIY in the garage.",  # known words
     "Nurse in Austin. I love camping, I love tech gadgets.",  # "I love" may repeat
@@ -113,6 +116,10 @@ def test_the_asked_voice_is_kept():
     assert check_bio("David is a nurse in Austin. I camp.", ROW, "en", "third") == "narrator"
     assert check_bio("David is a nurse in Austin. He camps a lot.", ROW, "en", "third") is None
     assert not narrator_mixed("Nurse in Austin. I love camping.", ROW, "first")
+    # The "I" of a place's name is nobody's narrator.
+    ban = row(city="Ban I Chang", region="Ratchaburi", country_code="TH")
+    assert not narrator_mixed("David lives in Ban I Chang, a big fan of camping.", ban)
+    assert narrator_mixed("David lives in Ban I Chang. I love camping.", ban)
 
 
 def test_own_interests_allow_their_claims():
@@ -183,7 +190,7 @@ def test_nationality_of_the_rows_own_place_passes():
     assert check_bio("Nurse in Spanish Fork, into camping.", fork) is None
     # A name inside a word is not the name: "Nam" in "Vietnamese".
     nam = row(first_name="Nam", first_name_latin="Nam", display_name="Nam Garcia")
-    assert check_bio("Nurse in Austin, Vietnamese, into camping.", nam) == "demonym"
+    assert check_bio("Nurse in Austin, Vietnamese, into camping.", nam) == "label"
 
 
 NEVER = re.compile(r"(?!)")
@@ -197,8 +204,9 @@ ALONE = [
     ("Nurse in Austin, a baker on weekends, into camping.", ROW, "claims_other_job",
      lambda *a: False),
     ("Nurse in Cedar Park, camping near Cedar.", CEDAR, "half_place", lambda *a: False),
-    ("Nurse in Austin, Turkish, into camping.", ROW, "demonym", lambda *a: False),
-    ("Nurse in Austin, a United States, into camping.", ROW, "demonym", lambda *a: False),
+    ("Nurse in Austin, Turkish, into camping.", ROW, "lone_label", lambda *a: False),
+    ("Nurse in Austin, a United States, into camping.", ROW, "lone_label", lambda *a: False),
+    ("Nurse · Austin · tech gadgets and sustainable 🎉", ROW, "lone_label", lambda *a: False),
     ("Nurse · Austin · camping, Pusinam", ROW, "stray_word", lambda *a: False),
     ("Nurse in Austin, into camping, tech gadgets and a camp.", ROW, "echo", lambda *a: False),
     ("Nurse in Austin. I love camping with your friends.", ROW, "_YOU", NEVER),
