@@ -184,7 +184,8 @@ def test_out_of_memory_halves_the_batch(lm_cfg, monkeypatch):
 
     monkeypatch.setattr(writer.sampler, "generate", fussy)
     texts, stopped = writer.write(table.to_pylist(), [1, 2, 3, 4], [5, 6, 7, 8], lm_cfg)
-    assert sizes[:3] == [64, 32, 16] and len(texts) == 4
+    b = lm_cfg.bio_batch_size
+    assert sizes[:3] == [b, b // 2, b // 4] and sizes[-1] == 16 and len(texts) == 4
 
 
 def test_template_bios_in_a_dataset(small_cfg, write_dataset, tmp_path):
