@@ -156,7 +156,7 @@ def bench_profilegen(n: int, batch: int, dtype: str) -> dict:
     from pipeline.lm.chat import dtype_choice
 
     cfg, table = rows_for(n, seed=2)
-    cfg = cfg.model_copy(update={"bio_batch_size": batch, "bio_dtype": dtype})
+    cfg = cfg.model_copy(update={"bio_batch_size": batch or cfg.bio_batch_size, "bio_dtype": dtype})
     t0 = time.perf_counter()
     w = get_writer(None, dtype)
     load = time.perf_counter() - t0
@@ -229,7 +229,7 @@ def bench_template(n: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=512, help="bios for profilegen's LM run")
-    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--batch", type=int, help="rows per LM batch (default: the config's)")
     ap.add_argument("--dtype", default="auto")
     ap.add_argument("--baseline-rows", type=int, default=64)
     ap.add_argument("--skip-baseline", action="store_true")

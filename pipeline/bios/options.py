@@ -28,5 +28,5 @@ class Options(BaseModel):
     bio_batch_size: int = Field(256, ge=1, le=4096, description="rows per LM batch")
     bio_retries: int = Field(3, ge=0, le=10, description="LM resamples before the template")
     bio_dtype: Literal["auto", "float32", "bfloat16"] = Field(
-        "auto", description="LM compute dtype (auto: bf16 where the CPU multiplies it natively)"
+        "auto", description="LM compute dtype (auto: by CPU features, bf16 where it is faster)"
     )
