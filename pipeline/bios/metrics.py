@@ -153,7 +153,8 @@ def bio_metrics(
     Leaks and duplicates are counted over every bio; distinct-n and field consistency over
     a seeded sample of `text_sample` rows, the embedding cosine over `sample` of them."""
     n = len(bios)
-    lm_rows = sum(g.get("rows", 0) for g in gate)
+    # The LM's first try is judged over the rows it wrote for, not a bot's given bio.
+    lm_rows = sum(g.get("rows", 0) - g.get("given", 0) for g in gate)
     first = sum(g.get("first_try", 0) for g in gate)
     rng = np.random.default_rng(seed)
     pick = np.sort(rng.choice(n, size=min(sample, n), replace=False)) if n else []

@@ -38,6 +38,7 @@ MODEL_LANGUAGES = {"smollm2-135m": ("en",)}
 @dataclass
 class BioStats:
     rows: int = 0
+    given: int = 0  # bios an earlier stage gave (a bot's): neither the LM's nor the templates'
     first_try: int = 0
     lm: int = 0
     template: int = 0
@@ -45,7 +46,7 @@ class BioStats:
     rejects: Counter = field(default_factory=Counter)
 
     def as_dict(self) -> dict:
-        return {"rows": self.rows, "first_try": self.first_try, "lm": self.lm,
+        return {"rows": self.rows, "given": self.given, "first_try": self.first_try, "lm": self.lm,
                 "template": self.template, "attempts": self.attempts,
                 "rejects": dict(sorted(self.rejects.items()))}  # fmt: skip
 
@@ -78,6 +79,7 @@ def make_bios(
         if text is not None:
             bios[i] = text
             seen.add(text.lower())
+            stats.given += 1
     if cfg.bios == "lm":
         writer = get_writer(cfg.bio_model, cfg.bio_dtype)
         style = row_seeds(cfg.seed, start, n)  # persona and opener: fixed across attempts

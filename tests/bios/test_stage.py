@@ -7,6 +7,7 @@ bios (~10 s on 2 cores): the one place CI sees the real model.
 import importlib.util
 import re
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -168,6 +169,22 @@ def test_duplicate_lm_bios_are_rejected(lm_cfg, monkeypatch):
     cols, stats = make_bios(table, lm_cfg, 0)
     assert cols[0].to_pylist().count(same) == 1
     assert cols[1].to_pylist().count("lm") == 1 and stats.rejects["duplicate"] == 4 * 3
+
+
+def test_given_bios_are_kept_and_left_out_of_the_first_try_rate(lm_cfg):
+    """A bot's bio from the accounts stage (a `_bio` hint) is written as given; the LM's
+    first-try pass rate counts only the rows the LM wrote for."""
+    from pipeline.bios.metrics import bio_metrics
+
+    table = make_identities(lm_cfg, 0).slice(0, 8)
+    hint = ["Win free crypto now, link below", "", None, None, None, None, None, None]
+    table = table.append_column("_bio", pa.array(hint, pa.string()))
+    (bio, source, _), stats = make_bios(table, lm_cfg, 0)
+    assert bio.to_pylist()[:2] == hint[:2] and all(bio.to_pylist()[2:])
+    assert stats.given == 2 and stats.first_try <= 6 and stats.attempts >= 6
+    rows = table.drop_columns(["_bio"]).to_pylist()
+    m = bio_metrics(bio.to_pylist(), source.to_pylist(), rows, [stats.as_dict()], 8)
+    assert m["first_try_pass_rate"] == stats.first_try / 6
 
 
 def test_out_of_memory_halves_the_batch(lm_cfg, monkeypatch):
