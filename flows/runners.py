@@ -22,7 +22,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from prefect.settings import PREFECT_API_URL, temporary_settings
@@ -248,19 +248,21 @@ def worker_api(cfg: GenerateConfig) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def cli_api() -> Iterator[Any]:
+def cli_api(meanwhile: Callable[[], None] = lambda: None) -> Iterator[Any]:
     """The CLI's Prefect API for one run: PREFECT_API_URL if set, else a temporary server
     this process starts in a session of its own and always stops (yields it, or None).
+    `meanwhile` runs while the server comes up (the stages' model loading).
 
     Prefect's own ephemeral server shares the terminal's process group, so Ctrl-C killed it
     under the still-running flow (which then hung, reconnecting), and SIGTERM to the CLI
     left it running as an orphan."""
     if PREFECT_API_URL.value():
+        meanwhile()
         yield None
         return
     server = _detached_server()
-    server.start()
     try:
+        _start_while(server, meanwhile)
         with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
             try:
                 yield server
@@ -274,6 +276,33 @@ def cli_api() -> Iterator[Any]:
                     service.drain_all(timeout=5)
     finally:
         server.stop()
+
+
+def _start_while(server, meanwhile: Callable[[], None]) -> None:
+    """server.start() on a thread while `meanwhile` runs here. The server takes 16-22 s to
+    come up on 2 cores, its process mostly one core's imports and migrations, and the
+    start only polls its port: a model loaded on the other core meanwhile is time saved."""
+    failed: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            server.start()
+        except BaseException as e:  # re-raised on the caller's thread
+            failed.append(e)
+
+    starting = threading.Thread(target=start, name="prefect-server-start", daemon=True)
+    starting.start()
+    try:
+        meanwhile()
+        starting.join()
+    except BaseException:
+        # A stop (or a failed load) while the server starts: wait only until its process
+        # exists, for the caller's server.stop() to end it, not for the whole start.
+        while starting.is_alive() and server.server_process is None:
+            time.sleep(0.01)
+        raise
+    if failed:
+        raise failed[0]
 
 
 def _detached_server():

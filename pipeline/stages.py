@@ -19,6 +19,7 @@ components are the models: the run holds order, not knowledge):
     models        what it records in the provenance (model hash, device, dtype)
     preflight     what must hold before anything runs (weights present, sizes plannable):
                   called by the CLI and by the deployment entry point alike
+    warm          load its models into this process ahead of the first shard
     plan          dataset-level work before any shard (the follow graph needs every row)
     make          its columns of one shard, and its rows of other tables for that shard
     finish        what it does once every shard exists (cross-shard bio dedupe)
@@ -104,6 +105,10 @@ class Stage:
     def plan(self, cfg: GenerateConfig, store: Store) -> None:
         """Dataset-level work before any shard, kept in the run's state folder."""
 
+    def warm(self, cfg: GenerateConfig) -> None:
+        """Load into this process what `make` will need (its models, cached per process),
+        so a caller can overlap the loading with other start-up work. Writes nothing."""
+
     def columns(self, cfg: GenerateConfig) -> list[pa.Field]:
         return []
 
@@ -185,6 +190,11 @@ def extra_tables(cfg: GenerateConfig) -> list[str]:
 def preflight(cfg: GenerateConfig) -> None:
     for s in active(cfg):
         s.preflight(cfg)
+
+
+def warm(cfg: GenerateConfig) -> None:
+    for s in active(cfg):
+        s.warm(cfg)
 
 
 def make_columns(cfg: GenerateConfig, shard: int, names: list[str]) -> pa.Table:

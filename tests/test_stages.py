@@ -84,3 +84,24 @@ def test_a_stage_is_one_registration_line():
         assert stage.name == name
         fields |= set(stages.option_mixins()[stages.STAGES.index(name)].model_fields)
     assert fields == set(GenerateConfig.model_fields)
+
+
+def test_warm_loads_what_the_shards_will_ask_for(monkeypatch):
+    # The CLI overlaps this with Prefect's server start: it must ask for the very writers
+    # (same arguments, so the per-process cache hits) that the shards ask for, and only
+    # for stages that will use a model.
+    import pipeline.bios.stage as bio_stage
+    import pipeline.posts.writer as post_writer
+    from pipeline.config import build_config
+    from pipeline.lm.weights import resolve_bio_model
+
+    asked = []
+    monkeypatch.setattr(bio_stage, "get_writer", lambda *a: asked.append(("bios", a)))
+    monkeypatch.setattr(post_writer, "get_writer", lambda *a: asked.append(("posts", a)))
+    cfg = build_config(None, rows=10, bios="lm", posts="lm")
+    stages.warm(cfg)
+    assert asked == [("bios", (cfg.bio_model, cfg.bio_dtype)),
+                     ("posts", (resolve_bio_model(cfg.bio_model), cfg.bio_dtype))]  # fmt: skip
+    asked.clear()
+    stages.warm(build_config(None, rows=10, bios="template", posts="template"))
+    assert asked == []

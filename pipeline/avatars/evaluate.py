@@ -176,6 +176,23 @@ def format_metrics(metrics: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def recipe(tc: dict) -> str:
+    """The losses and augmentation of a run, in words (older runs lack the newer keys)."""
+    if tc.get("arch") == "seed-mlp":
+        return "Losses: non-saturating BCE, no augmentation (the seed document's baseline)."
+    aux = tc.get("aux_weight", 0.0)
+    color = tc.get("color_augment", True)
+    return (
+        "Losses: hinge, with a projection discriminator for the conditions"
+        + (f" and an auxiliary classifier on D's features (AC-GAN; cross-entropy weight "
+           f"{aux:g}: D learns the labels of real images, G is scored on the labels it was "
+           f"asked for)" if aux else "")
+        + f"; mode seeking (weight {tc.get('ms_weight', 0):g}). DiffAugment on real and fake: "
+        + ("color, translation, cutout." if color else "translation and cutout; no color "
+           "jitter, which would turn a dark skin tone into a medium one under D's eyes.")
+    )  # fmt: skip
+
+
 def write_model_card(checkpoint: str | Path, metrics: dict[str, Any], baseline=None) -> str:
     """README.md beside the weights: how it was trained, what it scores, what it is for."""
     checkpoint = Path(checkpoint)
@@ -210,6 +227,8 @@ Data: {cfg.data}
 
 Training config: `{json.dumps(tc, sort_keys=True)}`
 
+{recipe(tc)}
+
 Architecture: `{arch}`,
 weights {size_mb:.1f} MB (EMA generator only, safetensors).
 
@@ -217,7 +236,9 @@ weights {size_mb:.1f} MB (EMA generator only, safetensors).
 {format_metrics(metrics)}
 
 The attribute network's own accuracy on held-out real avatars (the ceiling for attribute
-accuracy): {json.dumps(metrics.get("attribute_net_heldout_accuracy", {}))}.
+accuracy): {json.dumps(metrics.get("attribute_net_heldout_accuracy", {}))}. A checkpoint can
+read back above it: it then draws a condition's cues more consistently than the corpus does
+(every 65+ grey-haired, say), which the classifier finds easier than the corpus's own mix.
 Near-copies: generated images whose nearest training image is closer than the 1st
 percentile of training images' distances to each other (feature and pixel space; the
 larger of the two is reported).

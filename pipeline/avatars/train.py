@@ -43,6 +43,10 @@ class TrainConfig:
     # Mode seeking (Mao et al. 2019): pairs with one condition and two latents must differ,
     # another guard against a G that draws one face per condition. 0 turns it off.
     ms_weight: float = 0.5
+    # Weight of the auxiliary classifier's cross-entropy (D on real labels, G on the
+    # labels it was asked for); 0 is the projection discriminator alone.
+    aux_weight: float = 1.0
+    color_augment: bool = False  # DiffAugment's color jitter (see diff_augment: skin)
     checkpoint_every: int = 1000
 
     def __post_init__(self):
@@ -61,6 +65,17 @@ class TrainConfig:
         d.pop("steps")
         d.pop("checkpoint_every")
         return d
+
+
+def class_loss(logits: list[torch.Tensor], y: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy summed over the conditions (columns of y, in CONDITIONS order); an
+    unknown label (-1, photo folders) teaches the classifier nothing."""
+    total = torch.zeros((), device=y.device)
+    for i, lg in enumerate(logits):
+        known = y[:, i] >= 0
+        if known.any():
+            total = total + F.cross_entropy(lg[known].float(), y[known, i])
+    return total
 
 
 def pick_device() -> torch.device:
@@ -176,6 +191,10 @@ def train(
     n_classes = torch.tensor([len(v) for v in CONDITIONS.values()])
     grid_y = torch.from_numpy(grid_labels())
     grid_z = torch.randn(len(grid_y), cfg.z_dim, generator=torch.Generator().manual_seed(1234))
+
+    def aug(x: torch.Tensor) -> torch.Tensor:
+        return diff_augment(x, torch_gen, color=tc.color_augment)
+
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
 
     def checkpoint(at: int) -> None:
@@ -204,12 +223,13 @@ def train(
     while step < tc.steps:
         idx = data_rng.integers(0, len(x_all), tc.batch)
         real = (x_all[idx].float().to(device) / 127.5) - 1
-        y = torch.from_numpy(y_all[idx])
+        y_known = torch.from_numpy(y_all[idx])
+        y = y_known
         unknown = y < 0
         if unknown.any():
             rand = (torch.rand(y.shape, generator=torch_gen) * n_classes).long()
             y = torch.where(unknown, rand, y)
-        y = y.to(device)
+        y, y_known = y.to(device), y_known.to(device)
         z = torch.randn(tc.batch, cfg.z_dim, generator=torch_gen).to(device)
         half = tc.batch // 2 if tc.arch == "cgan" and tc.ms_weight > 0 else 0
         # Fakes come in pairs for mode seeking: rows i and i+half share a condition.
@@ -224,9 +244,10 @@ def train(
                     d_fake, torch.zeros_like(d_fake)
                 )
             else:
-                d_real = D(diff_augment(real, torch_gen), y)
-                d_fake = D(diff_augment(fake.detach(), torch_gen), yf)
+                d_real, logits = D(aug(real), y, aux=True)
+                d_fake = D(aug(fake.detach()), yf)
                 loss_d = F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
+                loss_d = loss_d + tc.aux_weight * class_loss(logits, y_known)
         opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         opt_d.step()
@@ -236,7 +257,8 @@ def train(
                 d_gen = D(fake, yf)
                 loss_g = F.binary_cross_entropy_with_logits(d_gen, torch.ones_like(d_gen))
             else:
-                loss_g = -D(diff_augment(fake, torch_gen), yf).mean()
+                d_gen, logits = D(aug(fake), yf, aux=True)
+                loss_g = -d_gen.mean() + tc.aux_weight * class_loss(logits, yf)
                 if half:
                     spread = (fake[:half] - fake[half : 2 * half]).abs().mean(dim=(1, 2, 3))
                     dz = (z[:half] - z[half : 2 * half]).abs().mean(dim=1)

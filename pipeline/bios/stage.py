@@ -196,6 +196,10 @@ class BioStage(Stage):
 
             resolve_bio_model(cfg.bio_model)  # missing weights or no chat template: fail now
 
+    def warm(self, cfg: GenerateConfig) -> None:
+        if cfg.bios == "lm":
+            get_writer(cfg.bio_model, cfg.bio_dtype)  # weights, tokenizer, the prefix's cache
+
     def summary(self, cfg: GenerateConfig) -> str:
         return f"Bios: {cfg.bios}."
 

@@ -153,6 +153,13 @@ class PostStage(Stage):
 
             resolve_bio_model(cfg.bio_model)  # missing weights: fail before anything is written
 
+    def warm(self, cfg) -> None:
+        if cfg.posts == "lm" and cfg.posts_lm_share > 0:
+            from pipeline.lm.weights import resolve_bio_model
+            from pipeline.posts.writer import get_writer
+
+            get_writer(resolve_bio_model(cfg.bio_model), cfg.bio_dtype)
+
     def summary(self, cfg) -> str:
         if cfg.posts == "none":
             return ""

@@ -230,3 +230,50 @@ def test_a_baseline_of_another_resolution_is_refused_before_training(tmp_path):
     assert r.exit_code == 2
     assert "is 64 px but --resolution is 128" in r.output
     assert not (tmp_path / "g").exists()
+
+
+def test_diff_augment_without_color_keeps_the_colours():
+    # Skin is a colour: with color jitter off, every pixel is an input pixel or zero
+    # (translation's padding, cutout), so a dark face stays dark for D.
+    x = torch.full((4, 3, 64, 64), -0.6)
+    x[:, 0] = 0.3
+    inputs = set(x.unique().tolist()) | {0.0}
+    kept = diff_augment(x, torch.Generator().manual_seed(1), color=False)
+    assert set(kept.unique().tolist()) <= inputs and not torch.equal(kept, x)
+    jittered = diff_augment(x, torch.Generator().manual_seed(1), color=True)
+    assert not set(jittered.unique().tolist()) <= inputs
+
+
+def test_class_loss_leaves_unknown_labels_out():
+    from pipeline.avatars.train import class_loss
+
+    logits = [torch.randn(6, len(v)) for v in CONDITIONS.values()]
+    y = torch.tensor([[0, 1, 2], [1, 3, 0], [-1, 0, 1], [0, -1, 2], [1, 2, -1], [-1, -1, -1]])
+    want = 0.0
+    for i, lg in enumerate(logits):
+        known = y[:, i] >= 0
+        want += torch.nn.functional.cross_entropy(lg[known], y[known, i]).item()
+    assert class_loss(logits, y).item() == pytest.approx(want)
+    # No label known at all: nothing to learn, not a NaN.
+    assert class_loss(logits, torch.full((6, 3), -1)).item() == 0.0
+
+
+@pytest.mark.parametrize("aux_weight", [1.0, 0.0])
+def test_the_auxiliary_classifier_learns_the_conditions(tmp_path, aux_weight):
+    # tiny_data's colour follows gender: D's gender head, trained on real images, reads it
+    # after a few steps; with the auxiliary loss off its heads never move from their init.
+    images, labels = tiny_data(n=64)
+    train(TrainConfig(steps=30, batch=16, checkpoint_every=30, aux_weight=aux_weight,
+                      lr=1e-3), images, labels, tmp_path, "t")  # fmt: skip
+    torch.manual_seed(0)  # the training's own init (TrainConfig.seed)
+    D = build(GANConfig())[1]
+    init = {k: v.clone() for k, v in D.aux.state_dict().items()}
+    D.load_state_dict(torch.load(tmp_path / "training" / "state.pt", weights_only=False)["D"])
+    if not aux_weight:
+        assert all(torch.equal(init[k], v) for k, v in D.aux.state_dict().items())
+        return
+    x = torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1
+    y = torch.from_numpy(np.stack([labels[k] for k in CONDITIONS], axis=1))
+    with torch.no_grad():
+        _, logits = D(x, y, aux=True)
+    assert (logits[0].argmax(1) == y[:, 0]).float().mean().item() > 0.9

@@ -236,3 +236,48 @@ def test_serve_bad_input(tmp_path, args, env, message):
     assert r.returncode == 2, r.stderr
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], r.stderr
+
+
+class _SlowServer:
+    """Stands in for Prefect's server: its process appears at once, it answers later."""
+
+    def __init__(self, up_after: float, fail: bool = False):
+        self.server_process = None
+        self.up_after, self.fail, self.up = up_after, fail, False
+
+    def start(self):
+        import time
+
+        self.server_process = object()
+        time.sleep(self.up_after)
+        if self.fail:
+            raise RuntimeError("Timed out while attempting to connect")
+        self.up = True
+
+
+def test_the_server_starts_while_the_models_load():
+    from flows.runners import _start_while
+
+    server, seen = _SlowServer(0.5), []
+    _start_while(server, lambda: seen.append(server.up))
+    assert seen == [False] and server.up  # the load ran during the start, then it waited
+
+
+def test_a_failed_start_or_load_is_raised_and_a_load_error_does_not_wait_for_the_start():
+    import time
+
+    from flows.runners import _start_while
+    from pipeline.errors import ProfilegenError
+
+    with pytest.raises(RuntimeError, match="Timed out"):
+        _start_while(_SlowServer(0.1, fail=True), lambda: None)
+
+    def broken_load():
+        raise ProfilegenError("bio model is corrupt")
+
+    server = _SlowServer(30)
+    t0 = time.perf_counter()
+    with pytest.raises(ProfilegenError, match="corrupt"):
+        _start_while(server, broken_load)
+    # Back as soon as the server's process exists (for the caller to stop), not 30 s later.
+    assert server.server_process is not None and time.perf_counter() - t0 < 10
