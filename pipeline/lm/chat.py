@@ -10,6 +10,7 @@ pipeline.core and pipeline.lm): the GPU benchmark runs it on a machine without p
 """
 
 import dataclasses
+import functools
 import json
 import logging
 import threading
@@ -47,6 +48,12 @@ def dtype_choice(dtype: str) -> tuple[str, str]:
         return dtype, "asked for"
     if torch_device("bio").startswith("cuda"):
         return "bfloat16", "auto: a CUDA device"
+    return cpu_dtype()
+
+
+def cpu_dtype() -> tuple[str, str]:
+    """(dtype, why): the faster matmul dtype of this CPU, by dtype_choice's rule. Also what
+    the metrics' sentence embedder (always on the CPU) runs in."""
     flags, vendor = cpu_flags()
     if "amx_bf16" in flags:
         return "bfloat16", "auto: CPU with AMX-BF16"
@@ -65,9 +72,10 @@ def model_record(model: str | None, dtype: str, sha256: str) -> dict:
             "device": torch_device("bio")}  # fmt: skip
 
 
+@functools.cache
 def cpu_flags() -> tuple[set[str], str]:
     """(feature flags, vendor id) of this machine's first CPU, from /proc/cpuinfo (Linux;
-    elsewhere none, so `auto` is float32)."""
+    elsewhere none, so `auto` is float32). Read once: every shard and metric asks."""
     try:
         text = Path("/proc/cpuinfo").read_text()
     except OSError:

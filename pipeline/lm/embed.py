@@ -23,10 +23,17 @@ def minilm_dir() -> Path:
 
 @cache
 def _minilm():
+    import torch
     from transformers import AutoModel, AutoTokenizer
 
+    from pipeline.lm.chat import cpu_dtype
+
     d = minilm_dir()
-    return AutoTokenizer.from_pretrained(d), AutoModel.from_pretrained(d).eval()
+    # In the CPU's faster dtype (bf16 on some, by CPU type, never a timing): on an AMD EPYC
+    # with AVX512-BF16, 1,000 bios took 1.37 s instead of 3.29 and their mean pairwise
+    # cosine moved from 0.21124 to 0.21143.
+    model = AutoModel.from_pretrained(d).eval().to(getattr(torch, cpu_dtype()[0]))
+    return AutoTokenizer.from_pretrained(d), model
 
 
 def embed(texts: Sequence[str], batch: int = 64) -> np.ndarray:
@@ -46,7 +53,7 @@ def embed(texts: Sequence[str], batch: int = 64) -> np.ndarray:
             rows = order[i : i + batch]
             enc = tok([texts[r] for r in rows], padding=True, truncation=True,
                       max_length=128, return_tensors="pt")  # fmt: skip
-            h = model(**enc).last_hidden_state
+            h = model(**enc).last_hidden_state.float()
             m = enc["attention_mask"][..., None].to(h.dtype)
             e = (h * m).sum(1) / m.sum(1).clamp_min(1e-9)
             out[rows] = torch.nn.functional.normalize(e, dim=-1).numpy()

@@ -22,3 +22,25 @@ def test_similar_texts_are_closer():
     near = mean_pairwise_cosine(["I love jazz music", "jazz music is my love"])
     far = mean_pairwise_cosine(["I love jazz music", "quarterly tax filing deadline"])
     assert near > far + 0.2
+
+
+def test_the_embedder_runs_in_the_cpus_faster_dtype(monkeypatch):
+    import torch
+
+    import pipeline.lm.chat as chat
+    import pipeline.lm.embed as embed_module
+
+    texts = ["Nurse in Lyon who loves hiking", "Hiking nurse, Lyon", "Rust developer in Oslo"]
+    got = {}
+    for flags, vendor in [({"avx2"}, "GenuineIntel"), ({"avx512_bf16"}, "AuthenticAMD")]:
+        monkeypatch.setattr(chat, "cpu_flags", lambda f=flags, v=vendor: (f, v))
+        embed_module._minilm.cache_clear()
+        dtype = next(embed_module._minilm()[1].parameters()).dtype
+        e = embed_module.embed(texts)
+        assert e.dtype == np.float32 and np.allclose(np.linalg.norm(e, axis=1), 1, atol=1e-3)
+        got[dtype] = e
+    embed_module._minilm.cache_clear()
+    assert set(got) == {torch.float32, torch.bfloat16}
+    # bf16 moves a cosine in the third decimal, not the order of what is similar.
+    s32, s16 = (got[d] @ got[d].T for d in (torch.float32, torch.bfloat16))
+    assert np.abs(s32 - s16).max() < 0.02 and s16[0, 1] > s16[0, 2]
