@@ -279,9 +279,10 @@ def cli_api(meanwhile: Callable[[], None] = lambda: None) -> Iterator[Any]:
 
 
 def _start_while(server, meanwhile: Callable[[], None]) -> None:
-    """server.start() on a thread while `meanwhile` runs here. The server takes 16-22 s to
-    come up on 2 cores, its process mostly one core's imports and migrations, and the
-    start only polls its port: a model loaded on the other core meanwhile is time saved."""
+    """server.start() on a thread while `meanwhile` runs here. The server takes seconds to
+    come up (4-5 s on this session's 2-core AMD EPYC, 16-22 s seen on other machines), its
+    process mostly one core's imports and migrations, and the start only polls its port: a
+    model loaded on the other core meanwhile is time saved."""
     failed: list[BaseException] = []
 
     def start() -> None:
