@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from pipeline.config import build_config
-from pipeline.core.stop import Stopped, request_stop, stop_requested
+from pipeline.core.stop import Stopped, request_stop, stages_run_here, stop_requested
 from pipeline.errors import ProfilegenError
 
 app = typer.Typer(
@@ -169,7 +169,8 @@ def _stop_on_signal(signum: int, frame) -> None:
     timer = threading.Timer(STOP_GRACE_S, _hard_exit, args=(128 + signum,))
     timer.daemon = True
     timer.start()
-    raise KeyboardInterrupt  # out of the flow's wait in the main thread
+    if not stages_run_here():
+        raise KeyboardInterrupt  # out of the flow's wait for its workers
 
 
 def _hard_exit(code: int) -> None:

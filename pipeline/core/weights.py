@@ -87,11 +87,12 @@ def load_state(path: str | Path) -> dict:
     return state
 
 
-def load_into(module, state: dict, path: str | Path) -> None:
+def load_into(module, state: dict, path: str | Path, assign: bool = False) -> None:
     """`module.load_state_dict(state)`, strict: a missing or extra tensor, or one of another
-    shape, means the weights are not this model's."""
+    shape, means the weights are not this model's. `assign`: the module's tensors become
+    `state`'s (for a module built on the meta device: no init, no copy)."""
     try:
-        module.load_state_dict(state)
+        module.load_state_dict(state, assign=assign)
     except Exception as e:
         raise corrupt_error(Path(path) / WEIGHTS_NAME, e) from None
 

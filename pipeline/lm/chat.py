@@ -120,7 +120,7 @@ class ChatModel:
         # runs through transformers (same sampling, no prefix sharing: slower).
         self.fast = arch in FAST_ARCHS
         if self.fast:
-            model = Llama.from_pretrained(model_dir).to(self.device, getattr(torch, self.dtype))
+            model = Llama.from_pretrained(model_dir, getattr(torch, self.dtype)).to(self.device)
             self.model = model.fuse()
             vocab = self.model.config.vocab_size
         else:

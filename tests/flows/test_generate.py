@@ -90,3 +90,28 @@ def test_shards_run_concurrently_but_bounded_by_workers(
     monkeypatch.setattr(profiles, "build_shard", slow)
     run_generate(small_cfg(rows=800, out=str(tmp_path / "ds"), workers=2))
     assert peak[0] == 2
+
+
+def test_one_shard_at_a_time_runs_on_the_flows_own_thread(
+    prefect_server, small_cfg, tmp_path, monkeypatch
+):
+    """The thread runner with one worker (or one shard left) makes its shards on the flow's
+    thread, where the CLI loaded the models: a second thread running torch doubles the
+    OpenMP workers and slows decoding (flows/generate.py). More at once: the pool's."""
+    import threading
+
+    import pipeline.dataset.shard as profiles
+
+    real, seen = profiles.build_shard, []
+
+    def where(c, shard, *rest):
+        seen.append(threading.current_thread() is threading.main_thread())
+        return real(c, shard, *rest)
+
+    monkeypatch.setattr(profiles, "build_shard", where)
+    run_generate(small_cfg(rows=400, out=str(tmp_path / "one"), workers=1))
+    run_generate(small_cfg(rows=200, out=str(tmp_path / "single"), workers=2))
+    assert seen == [True, True, True]
+    seen.clear()
+    run_generate(small_cfg(rows=400, out=str(tmp_path / "two"), workers=2))
+    assert seen == [False, False]
