@@ -25,7 +25,8 @@ def authors(n: int, seed: int):
     from pipeline.identity.engine import make_identities
 
     cfg = build_config(None, rows=n, shard_rows=n, seed=seed, locales="en_US:0.5,en_GB:0.5",
-                       avatars="none", bios="lm", posts="lm", posts_lm_share=1.0)  # fmt: skip
+                       avatars="none", bios="lm", posts="lm", posts_lm_share=1.0,
+                       follows="none")  # fmt: skip
     return cfg, make_identities(cfg, 0)
 
 
@@ -40,6 +41,8 @@ def fake_plan(table: pa.Table, n: int, seed: int, lm: bool) -> pa.Table:
         "topic": [interests[a][rng.integers(len(interests[a]))] for a in author],
         "local_hour": rng.integers(0, 24, n).astype(np.int8),
         "weekday": rng.integers(0, 7, n).astype(np.int8), "lm": np.full(n, lm),
+        # Seconds since the epoch: what a bot's post is dated by (write_texts reads it).
+        "created_at": rng.integers(1_764_000_000, 1_767_000_000, n),
     })  # fmt: skip
 
 

@@ -260,9 +260,8 @@ def cli_api(meanwhile: Callable[[], None] = lambda: None) -> Iterator[Any]:
         meanwhile()
         yield None
         return
-    server = _detached_server()
+    server = _start_while(_detached_server, meanwhile)
     try:
-        _start_while(server, meanwhile)
         with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
             try:
                 yield server
@@ -278,16 +277,23 @@ def cli_api(meanwhile: Callable[[], None] = lambda: None) -> Iterator[Any]:
         server.stop()
 
 
-def _start_while(server, meanwhile: Callable[[], None]) -> None:
-    """server.start() on a thread while `meanwhile` runs here. The server takes seconds to
-    come up (4-5 s on this session's 2-core AMD EPYC, 16-22 s seen on other machines), its
-    process mostly one core's imports and migrations, and the start only polls its port: a
-    model loaded on the other core meanwhile is time saved."""
+def _start_while(make: Callable[[], Any], meanwhile: Callable[[], None]) -> Any:
+    """Build a server (`make()`) and start it on a thread while `meanwhile` runs here; return
+    it, up. Built there too: `import prefect.server` alone takes ~2 s of the CLI's start, and
+    the server then takes seconds to come up (4-5 s on this session's 2-core AMD EPYC,
+    16-22 s seen on other machines), its process mostly one core's imports and migrations,
+    and the start only polls its port: a model loaded on the other core meanwhile is time
+    saved. A stop or a load error meanwhile is raised once the server's process, if any
+    yet, is stopped: never after waiting for the whole start."""
+    made: list = []
     failed: list[BaseException] = []
+    cancelled = threading.Event()
 
     def start() -> None:
         try:
-            server.start()
+            made.append(make())
+            if not cancelled.is_set():
+                made[0].start()
         except BaseException as e:  # re-raised on the caller's thread
             failed.append(e)
 
@@ -296,14 +302,16 @@ def _start_while(server, meanwhile: Callable[[], None]) -> None:
     try:
         meanwhile()
         starting.join()
+        if failed:
+            raise failed[0]
     except BaseException:
-        # A stop (or a failed load) while the server starts: wait only until its process
-        # exists, for the caller's server.stop() to end it, not for the whole start.
-        while starting.is_alive() and server.server_process is None:
+        cancelled.set()
+        while starting.is_alive() and (not made or made[0].server_process is None):
             time.sleep(0.01)
+        if made:
+            made[0].stop()
         raise
-    if failed:
-        raise failed[0]
+    return made[0]
 
 
 def _detached_server():

@@ -242,8 +242,11 @@ class _SlowServer:
     """Stands in for Prefect's server: its process appears at once, it answers later."""
 
     def __init__(self, up_after: float, fail: bool = False):
+        import threading
+
+        self.built_on = threading.current_thread()
         self.server_process = None
-        self.up_after, self.fail, self.up = up_after, fail, False
+        self.up_after, self.fail, self.up, self.stopped = up_after, fail, False, False
 
     def start(self):
         import time
@@ -254,13 +257,28 @@ class _SlowServer:
             raise RuntimeError("Timed out while attempting to connect")
         self.up = True
 
+    def stop(self):
+        self.stopped = True
 
-def test_the_server_starts_while_the_models_load():
+
+def test_the_server_is_built_and_starts_while_the_models_load():
+    import threading
+
     from flows.runners import _start_while
 
-    server, seen = _SlowServer(0.5), []
-    _start_while(server, lambda: seen.append(server.up))
-    assert seen == [False] and server.up  # the load ran during the start, then it waited
+    made, seen = [], []
+
+    def build():
+        made.append(_SlowServer(0.5))
+        return made[0]
+
+    def load():
+        threading.Event().wait(0.2)  # the build is on the other thread: it has happened
+        seen.append((bool(made), made and made[0].up))
+
+    server = _start_while(build, load)
+    assert seen == [(True, False)] and server.up  # the load ran during the start, then waited
+    assert server.built_on is not threading.current_thread() and not server.stopped
 
 
 def test_a_failed_start_or_load_is_raised_and_a_load_error_does_not_wait_for_the_start():
@@ -269,8 +287,10 @@ def test_a_failed_start_or_load_is_raised_and_a_load_error_does_not_wait_for_the
     from flows.runners import _start_while
     from pipeline.errors import ProfilegenError
 
+    server = _SlowServer(0.1, fail=True)
     with pytest.raises(RuntimeError, match="Timed out"):
-        _start_while(_SlowServer(0.1, fail=True), lambda: None)
+        _start_while(lambda: server, lambda: None)
+    assert server.stopped
 
     def broken_load():
         raise ProfilegenError("bio model is corrupt")
@@ -278,6 +298,7 @@ def test_a_failed_start_or_load_is_raised_and_a_load_error_does_not_wait_for_the
     server = _SlowServer(30)
     t0 = time.perf_counter()
     with pytest.raises(ProfilegenError, match="corrupt"):
-        _start_while(server, broken_load)
-    # Back as soon as the server's process exists (for the caller to stop), not 30 s later.
-    assert server.server_process is not None and time.perf_counter() - t0 < 10
+        _start_while(lambda: server, broken_load)
+    # Back, the server stopped, as soon as its process exists; not 30 s later.
+    assert server.server_process is not None and server.stopped
+    assert time.perf_counter() - t0 < 10
