@@ -98,7 +98,7 @@ def _generate_profiles(config: GenerateConfig, mode: Mode) -> dict[str, Any]:
         counted = live and not receipt["skipped"]
         progress.advance(receipt["rows"], **{u: 0 if counted else receipt["rows"] for u in units})
 
-    if config.runner == "thread" and min(config.workers, len(todo)) == 1:
+    if live and min(config.workers, len(todo)) == 1:
         # One shard at a time: on this thread, not a pool's. Every thread that runs torch
         # ops keeps a team of OpenMP workers, and once a process has more of them than
         # cores (this thread's, which loaded the models, and a pool thread's), libgomp
